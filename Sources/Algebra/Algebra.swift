@@ -1,0 +1,1 @@
+// Algebra module — see ../shared/DESIGN.md

@@ -1,0 +1,1 @@
+// Curvature module — see ../shared/DESIGN.md

@@ -1,0 +1,1 @@
+// Dynamics module — see ../shared/DESIGN.md

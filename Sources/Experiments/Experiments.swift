@@ -1,0 +1,1 @@
+// Experiments module — see ../shared/DESIGN.md

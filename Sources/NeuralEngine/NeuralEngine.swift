@@ -1,0 +1,1 @@
+// NeuralEngine module — see ../shared/DESIGN.md

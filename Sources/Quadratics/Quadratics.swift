@@ -1,0 +1,1 @@
+// Quadratics module — see ../shared/DESIGN.md
