@@ -1,1 +1,0 @@
-// Dynamics module — see ../shared/DESIGN.md
