@@ -1,0 +1,3 @@
+import Testing
+
+// Tests for Algebra live in this folder.

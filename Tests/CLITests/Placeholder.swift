@@ -1,0 +1,3 @@
+import Testing
+
+// Tests for aeos live in this folder.

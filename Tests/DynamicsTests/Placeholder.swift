@@ -1,0 +1,3 @@
+import Testing
+
+// Tests for Dynamics live in this folder.

@@ -1,0 +1,3 @@
+import Testing
+
+// Tests for NeuralEngine live in this folder.

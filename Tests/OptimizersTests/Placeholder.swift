@@ -1,0 +1,3 @@
+import Testing
+
+// Tests for Optimizers live in this folder.

@@ -1,0 +1,3 @@
+import Testing
+
+// Tests for Quadratics live in this folder.
