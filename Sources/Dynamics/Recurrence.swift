@@ -52,3 +52,7 @@ public struct Recurrence: Sendable, Hashable, Codable {
       parameters: ["beta": beta, "wd": weightDecay])
   }
 }
+
+// The analysis API (implemented in Analysis.swift):
+//   Recurrence.threshold(lr:) throws -> Double          — supremum of the stable interval from 0
+//   Recurrence.growthFactor(eigenvalue:lr:) throws -> Double  — ρ(λ), largest root modulus

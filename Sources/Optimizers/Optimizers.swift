@@ -1,1 +1,0 @@
-// Optimizers module — see ../shared/DESIGN.md
