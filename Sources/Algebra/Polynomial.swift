@@ -50,6 +50,8 @@ public struct Polynomial: Hashable, Sendable, ExpressibleByIntegerLiteral {
   public static let one = Polynomial(uncheckedTerms: [Monomial.one: .one])
 
   public var isZero: Bool { terms.isEmpty }
+  /// Whether this is the constant 1.
+  public var isOne: Bool { terms.count == 1 && terms[.one]?.isOne == true }
   /// Whether the polynomial has no variables (zero included).
   public var isConstant: Bool { terms.isEmpty || (terms.count == 1 && terms.keys.first?.isOne == true) }
   /// The value if constant (0 for the zero polynomial), nil otherwise.
