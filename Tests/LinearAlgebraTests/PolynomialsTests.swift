@@ -118,6 +118,35 @@ private func expectRootsMatch(_ computed: [Complex], _ expected: [Complex], rela
     #expect(abs(roots[1] - 1e8) <= 1e-14 * 1e8)
   }
 
+  /// Scaling every coefficient by 4ʲ does not change the roots, bit for bit: the
+  /// companion matrix depends only on the ratios cₖ/cₙ (exact under power-of-two
+  /// scaling), and the quadratic formula's scaled discriminant uses √|c₂|·√|c₀|,
+  /// which scales exactly by 2ʲ·2ʲ. Coefficient magnitudes stay within 2^±402, far
+  /// from overflow and subnormals, so exact equality is the right check.
+  @Test func rootsAreScaleInvariant() async throws {
+    await propertyCheck(
+      count: 100, input: Gen.double(in: 0.5...2).array(of: 2...7), Gen.bool.array(of: 7), Gen.int(in: -200...200)
+    ) { magnitudes, signs, j in
+      let c = magnitudes.enumerated().map { signs[$0.offset] ? -$0.element : $0.element }
+      let scale = Double(sign: .plus, exponent: 2 * j, significand: 1)
+      let (base, scaled) = (try Polynomials.roots(c), try Polynomials.roots(c.map { $0 * scale }))
+      #expect(base == scaled)
+    }
+  }
+
+  /// Quadratics whose discriminant over- or underflows if formed directly:
+  /// 10³⁰⁰ + 10⁻³⁰⁰z² has roots ±i·10³⁰⁰, and 10⁻³⁰⁰ + 10³⁰⁰z² has ±i·10⁻³⁰⁰;
+  /// 10²⁰⁰z² − 3·10²⁰⁰z + 2·10²⁰⁰ has 1 and 2. A few ulps each: 1e-14 relative.
+  @Test func quadraticExtremeScales() throws {
+    let big = try Polynomials.roots([1e300, 0, 1e-300])
+    #expect(big.allSatisfy { abs($0.re) == 0 && abs(abs($0.im) - 1e300) <= 1e-14 * 1e300 })
+    let small = try Polynomials.roots([1e-300, 0, 1e300])
+    #expect(small.allSatisfy { abs($0.re) == 0 && abs(abs($0.im) - 1e-300) <= 1e-14 * 1e-300 })
+    #expect(Set(big.map(\.im.sign)).count == 2 && Set(small.map(\.im.sign)).count == 2)
+    let ordinary = try Polynomials.roots([2e200, -3e200, 1e200]).map(\.re).sorted()
+    #expect(ordinary.count == 2 && abs(ordinary[0] - 1) <= 1e-14 && abs(ordinary[1] - 2) <= 2e-14)
+  }
+
   /// The degree-0 polynomial (a non-zero constant) has no roots.
   @Test func constantHasNoRoots() throws {
     let (a, b) = (try Polynomials.roots([3]), try Polynomials.roots([-2, 0, 0]))
