@@ -36,6 +36,11 @@ public enum BLASInfo {
     return libraryPath(containing: unsafeBitCast(f, to: UnsafeRawPointer.self))
   }
 
+  /// The path of the shared library that LAPACK's `dgeev_` (behind `Eigen`)
+  /// resolves to in this process, e.g. ".../openblas-pthread/liblapack.so.3";
+  /// reference LAPACK here would be correct but slow.
+  public static var lapackLibraryPath: String? { libraryPath(ofSymbol: "dgeev_") }
+
   /// The path of the shared library that defines the C symbol `name` in the
   /// process's global lookup scope (`dlsym(RTLD_DEFAULT, name)`), or `nil` if no
   /// loaded library defines it.

@@ -121,5 +121,7 @@ private func checkGemm<T: BLASScalar>(
     #expect(BLASInfo.threads >= 1)
     #expect(BLASInfo.cpuName?.isEmpty == false)
     #expect(BLASInfo.libraryPath(ofSymbol: "no_such_symbol_aeos_0xdeadbeef") == nil)
+    // LAPACK is loaded (through liblapacke) and found by its Fortran symbol.
+    #expect(BLASInfo.lapackLibraryPath?.contains("lapack") == true || BLASInfo.lapackLibraryPath?.contains("openblas") == true)
   }
 }
