@@ -10,8 +10,9 @@ public enum Polynomials {
   /// - degree 1: z = −c₀/c₁;
   /// - degree 2: the quadratic formula in its cancellation-free form
   ///   q = −(c₁ + sign(c₁)·√(c₁² − 4c₂c₀))/2, z₁ = q/c₂, z₂ = c₀/q (real case) or
-  ///   z = −c₁/(2c₂) ± i·√(4c₂c₀ − c₁²)/(2|c₂|) (complex pair), on the coefficients
-  ///   scaled by their largest magnitude so the discriminant does not overflow;
+  ///   z = −c₁/(2c₂) ± i·√(4c₂c₀ − c₁²)/(2|c₂|) (complex pair), with the
+  ///   discriminant evaluated in a scaled form that cannot overflow or underflow
+  ///   unless a root itself does;
   /// - degree ≥ 3: GSL's `gsl_poly_complex_solve`, the eigenvalues of the balanced
   ///   companion matrix by the Hessenberg QR algorithm.
   ///
@@ -49,19 +50,37 @@ public enum Polynomials {
     return roots
   }
 
-  /// Roots of c₀ + c₁z + c₂z² with c₀ ≠ 0 and c₂ ≠ 0, without cancellation.
+  /// Roots of c₀ + c₁z + c₂z² with c₀ ≠ 0 and c₂ ≠ 0, without cancellation and
+  /// without overflow or underflow in intermediate results.
+  ///
+  /// With a = c₂, h = −c₁/2, c = c₀ the roots are (h ± √D)/a, D = h² − ac. D is
+  /// never formed directly: with g = √|a|·√|c| and s = sign(ac),
+  /// √|D| = |h|·√|1 − s(g/h)²| when |h| ≥ g, and g·√|(h/g)² − s| otherwise, where
+  /// every ratio is at most 1. For D ≥ 0, q = h + sign(h)√D adds terms of one sign,
+  /// and the roots are q/a and c/q (Vieta: their product is c/a). For D < 0 the
+  /// roots are h/a ± i·√|D|/|a|.
   static func quadraticRoots(_ c0: Double, _ c1: Double, _ c2: Double) -> [Complex] {
-    let s = max(abs(c0), abs(c1), abs(c2))
-    let (a, b, c) = (c2 / s, c1 / s, c0 / s)
-    let disc = b * b - 4 * a * c
-    if disc >= 0 {
-      // b and copysign(√disc, b) have the same sign: no cancellation in q.
-      // q ≠ 0 because q = 0 would need b = 0 and disc = −4ac = 0, but a, c ≠ 0.
-      let q = -0.5 * (b + Double(signOf: b, magnitudeOf: disc.squareRoot()))
+    let (a, h, c) = (c2, -c1 / 2, c0)
+    let g = abs(a).squareRoot() * abs(c).squareRoot()
+    let s: Double = (a < 0) == (c < 0) ? 1 : -1
+    let rootAbsD: Double
+    let nonNegative: Bool
+    if abs(h) >= g {
+      let rho = g / abs(h)
+      let inner = 1 - s * rho * rho
+      (rootAbsD, nonNegative) = (abs(h) * abs(inner).squareRoot(), inner >= 0)
+    } else {
+      let rho = abs(h) / g
+      let inner = rho * rho - s
+      (rootAbsD, nonNegative) = (g * abs(inner).squareRoot(), inner >= 0)
+    }
+    if nonNegative {
+      // q ≠ 0: either h ≠ 0 (same-sign sum) or h = 0 and √D = g > 0.
+      let q = h + Double(signOf: h == 0 ? 1 : h, magnitudeOf: rootAbsD)
       return [Complex(re: q / a), Complex(re: c / q)]
     }
-    let re = -b / (2 * a)
-    let im = (-disc).squareRoot() / (2 * abs(a))
+    let re = h / a
+    let im = rootAbsD / abs(a)
     return [Complex(re: re, im: im), Complex(re: re, im: -im)]
   }
 
