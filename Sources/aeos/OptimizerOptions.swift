@@ -4,25 +4,25 @@ import Experiments
 /// Hyper-parameter flags shared by every command that names an optimizer
 /// (DESIGN.md, "Command line contract").
 struct OptimizerOptions: ParsableArguments {
-  @Option(name: .long, help: "Learning rate η (> 0).")
+  @Option(name: .long, parsing: .unconditional, help: "Learning rate η (> 0).")
   var lr: Double?
 
-  @Option(name: .long, help: "Momentum β₁ in [0, 1) (default 0.9; ignored for gd, rmsprop, adagrad).")
+  @Option(name: .long, parsing: .unconditional, help: "Momentum β₁ in [0, 1) (default 0.9; ignored for gd, rmsprop, adagrad).")
   var beta1: Double?
 
-  @Option(name: .long, help: "Second-moment decay β₂ in [0, 1).")
+  @Option(name: .long, parsing: .unconditional, help: "Second-moment decay β₂ in [0, 1).")
   var beta2: Double = 0.999
 
-  @Option(name: .long, help: "ε added to the preconditioner (> 0).")
+  @Option(name: .long, parsing: .unconditional, help: "ε added to the preconditioner (> 0).")
   var eps: Double = 1e-7
 
-  @Option(name: .customLong("weight-decay"), help: "Decoupled weight decay (adamw), ≥ 0.")
+  @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Decoupled weight decay (adamw), ≥ 0.")
   var weightDecay: Double = 0
 
   @Flag(name: .customLong("bias-correction"), help: "Adam's bias correction (off by default, as in the paper).")
   var biasCorrection = false
 
-  @Option(name: .customLong("padam-p"), help: "Padam's exponent p in (0, 0.5].")
+  @Option(name: .customLong("padam-p"), parsing: .unconditional, help: "Padam's exponent p in (0, 0.5].")
   var padamP: Double = 0.25
 
   /// The learning rate, required.

@@ -38,9 +38,9 @@ struct Growth: ParsableCommand {
 
   @OptionGroup var subjectOptions: SubjectOptions
   @OptionGroup var optimizerOptions: OptimizerOptions
-  @Option(help: "One eigenvalue λ.") var eigenvalue: Double?
-  @Option(help: "Start of a range of eigenvalues.") var from: Double?
-  @Option(help: "End of the range.") var to: Double?
+  @Option(parsing: .unconditional, help: "One eigenvalue λ.") var eigenvalue: Double?
+  @Option(parsing: .unconditional, help: "Start of a range of eigenvalues.") var from: Double?
+  @Option(parsing: .unconditional, help: "End of the range.") var to: Double?
   @Option(help: "Number of evenly spaced points in [from, to] (≥ 2).") var points: Int?
   @Flag(help: "Read --eigenvalue/--from/--to as multiples of the threshold.") var relative = false
   @Flag(help: "Print one JSON document.") var json = false
@@ -94,8 +94,8 @@ struct Derive: ParsableCommand {
       """)
 
   @OptionGroup var subjectOptions: SubjectOptions
-  @Option(help: "Learning rate η (optional: symbolic when absent).") var lr: Double?
-  @Option(help: "Momentum β (optional: symbolic when absent).") var beta1: Double?
+  @Option(parsing: .unconditional, help: "Learning rate η (optional: symbolic when absent).") var lr: Double?
+  @Option(parsing: .unconditional, help: "Momentum β (optional: symbolic when absent).") var beta1: Double?
   @Option(help: "Output format: text, latex or sympy.") var format: String = "text"
   @Flag(help: "Print one JSON document.") var json = false
 

@@ -53,7 +53,8 @@ func empiricalLogRate(_ method: BuiltinMethod, lr: Double, beta: Double, lambda:
     await propertyCheck(
       count: 40, input: Gen.double(in: 1e-3...1), Gen.double(in: 0...0.9), Gen.double(in: 1.05...2), Gen.double(in: 0.1...0.95),
       Gen.double(in: -1...1)
-    ) { lr, beta, above, below, m0 in
+    ) { lr, beta, above, below, m0Drawn in
+      let m0 = method == .gd ? 0 : m0Drawn  // gd has no momentum state
       let rec = Recurrence.builtin(method, beta: beta)
       guard let t = try? rec.threshold(lr: lr) else {
         Issue.record("no threshold")
