@@ -216,7 +216,11 @@ public struct DeriveReport: Sendable {
       let mul = f == .sympy ? "*" : (f == .latex ? " " : "")
       parts.append((atomic ? coef : "(\(coef))") + mul + power)
     }
-    return parts.isEmpty ? "0" : parts.joined(separator: " + ")
+    guard var out = parts.first else { return "0" }
+    for part in parts.dropFirst() {
+      if part.hasPrefix("−") { out += " − " + part.dropFirst() } else if part.hasPrefix("-") { out += " - " + part.dropFirst() } else { out += " + " + part }
+    }
+    return out
   }
 
   public var json: JSONValue {

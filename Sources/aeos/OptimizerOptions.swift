@@ -27,8 +27,8 @@ struct OptimizerOptions: ParsableArguments {
 
   /// The learning rate, required.
   func requireLR() throws -> Double {
-    guard let lr else { throw ValidationError("missing --lr: give the learning rate η, a finite number > 0") }
-    guard lr.isFinite, lr > 0 else { throw ValidationError("invalid --lr \(lr): expected a finite number > 0") }
+    guard let lr else { throw TheoryError("missing --lr: give the learning rate η, a finite number > 0") }
+    guard lr.isFinite, lr > 0 else { throw TheoryError("invalid --lr \(lr): expected a finite number > 0") }
     return lr
   }
 
