@@ -104,7 +104,7 @@ extension Rational {
 
 /// Parsed rules and their state-space models, cached by rule text (thread-safe).
 public enum RuleCache {
-  private static let models = Mutex<[String: StateSpaceModel]>([:])
+  fileprivate static let models = Mutex<[String: StateSpaceModel]>([:])
 
   public static func model(for rule: String) throws(RuleError) -> StateSpaceModel {
     if let m = models.withLock({ $0[rule] }) { return m }
@@ -142,4 +142,9 @@ extension Recurrence {
   public func growthFactor(eigenvalue: Double, lr: Double) throws(RuleError) -> Double {
     try analysis(lr: lr).growthFactor(at: eigenvalue)
   }
+}
+
+extension RuleCache {
+  /// Forgets every parsed rule (for benchmarks that time whole derivations).
+  public static func clear() { models.withLock { $0.removeAll() } }
 }
