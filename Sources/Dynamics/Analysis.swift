@@ -105,6 +105,7 @@ extension Rational {
 /// Parsed rules and their state-space models, cached by rule text (thread-safe).
 public enum RuleCache {
   fileprivate static let models = Mutex<[String: StateSpaceModel]>([:])
+  fileprivate static let analyses = Mutex<[String: StabilityAnalysis]>([:])
 
   public static func model(for rule: String) throws(RuleError) -> StateSpaceModel {
     if let m = models.withLock({ $0[rule] }) { return m }
@@ -125,7 +126,15 @@ extension Recurrence {
   /// Full analysis at learning rate `lr`.
   public func analysis(lr: Double) throws(RuleError) -> StabilityAnalysis {
     guard lr.isFinite, lr > 0 else { throw .parameter("invalid learning rate \(lr): expected a finite number > 0") }
-    return try StabilityAnalysis(model: RuleCache.model(for: rule), values: values(lr: lr))
+    let v = values(lr: lr)
+    let key = rule + "|" + v.keys.sorted().map { "\($0)=\(v[$0]!.bitPattern)" }.joined(separator: ",")
+    if let cached = RuleCache.analyses.withLock({ $0[key] }) { return cached }
+    let a = try StabilityAnalysis(model: RuleCache.model(for: rule), values: v)
+    RuleCache.analyses.withLock { cache in
+      if cache.count > 4096 { cache.removeAll() }
+      cache[key] = a
+    }
+    return a
   }
 
   /// The supremum λ* of the stable interval (0, λ*) at learning rate `lr`.
@@ -146,5 +155,8 @@ extension Recurrence {
 
 extension RuleCache {
   /// Forgets every parsed rule (for benchmarks that time whole derivations).
-  public static func clear() { models.withLock { $0.removeAll() } }
+  public static func clear() {
+    models.withLock { $0.removeAll() }
+    analyses.withLock { $0.removeAll() }
+  }
 }
