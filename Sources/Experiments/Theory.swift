@@ -198,29 +198,52 @@ public struct DeriveReport: Sendable {
   }
 
   func polynomialInZ(_ f: OutputFormat) -> String {
-    let z = "z"
-    var parts: [String] = []
+    var out = ""
     for (k, c) in derivation.coefficients.enumerated().reversed() where !(c.numerator.isZero) {
-      let coef = c.formatted(f)
-      let atomic = !coef.dropFirst().contains(where: { " +-−/".contains($0) })
+      var coef = c.formattedFactored(f)
+      var negative = false
+      if coef.hasPrefix("−") || coef.hasPrefix("-"), !isSum(String(coef.dropFirst())) {
+        // a negated product: print as a subtraction
+        negative = true
+        coef = String(coef.dropFirst())
+      }
       let power: String
       switch (k, f) {
       case (0, _): power = ""
-      case (1, _): power = z
-      case (_, .text): power = z + superscript(k)
+      case (1, _): power = "z"
+      case (_, .text): power = "z" + superscript(k)
       case (_, .latex): power = "z^{\(k)}"
       case (_, .sympy): power = "z**\(k)"
       }
-      if k == 0 { parts.append(atomic ? coef : "(\(coef))"); continue }
-      if coef == "1" { parts.append(power); continue }
-      let mul = f == .sympy ? "*" : (f == .latex ? " " : "")
-      parts.append((atomic ? coef : "(\(coef))") + mul + power)
+      var term: String
+      if k > 0 && coef == "1" {
+        term = power
+      } else {
+        let grouped = isSum(coef) ? "(\(coef))" : coef
+        let mul = k == 0 ? "" : (f == .sympy ? "*" : (f == .latex ? " " : ""))
+        term = grouped + mul + power
+      }
+      let minus = f == .text ? "−" : "-"
+      if out.isEmpty { out = (negative ? minus : "") + term } else { out += negative ? " \(minus) \(term)" : " + \(term)" }
     }
-    guard var out = parts.first else { return "0" }
-    for part in parts.dropFirst() {
-      if part.hasPrefix("−") { out += " − " + part.dropFirst() } else if part.hasPrefix("-") { out += " - " + part.dropFirst() } else { out += " + " + part }
+    return out.isEmpty ? "0" : out
+  }
+
+  /// Whether a printed expression is a sum at the top level (outside parentheses).
+  func isSum(_ s: String) -> Bool {
+    var depth = 0
+    var previous: Character = " "
+    for ch in s {
+      switch ch {
+      case "(", "{", "[": depth += 1
+      case ")", "}", "]": depth -= 1
+      case "+", "−", "-": if depth == 0 && previous == " " { return true }
+      case "/": if depth == 0 { return true }
+      default: break
+      }
+      previous = ch
     }
-    return out
+    return false
   }
 
   public var json: JSONValue {
@@ -241,7 +264,7 @@ public struct DeriveReport: Sendable {
   }
 
   func condition(_ e: RationalFunction, _ f: OutputFormat) -> String {
-    let s = e.formatted(f)
+    let s = e.formattedFactored(f)
     return f == .latex ? "\(s) > 0" : "\(s) > 0"
   }
 
@@ -251,7 +274,7 @@ public struct DeriveReport: Sendable {
     lines.append("\(isRule ? "rule" : "optimizer"): \(label)")
     lines.append("state: (\(d.rule.stateVariables.joined(separator: ", ")))")
     lines.append("state matrix A (s' = A s on ½λx²):")
-    for row in d.stateMatrix { lines.append("  [ " + row.map { $0.formatted(f) }.joined(separator: ",  ") + " ]") }
+    for row in d.stateMatrix { lines.append("  [ " + row.map { $0.formattedFactored(f) }.joined(separator: ",  ") + " ]") }
     lines.append("characteristic polynomial det(zI − A):")
     lines.append("  " + polynomialInZ(f))
     lines.append("stability conditions (Jury / Schur–Cohn, all roots in |z| < 1):")

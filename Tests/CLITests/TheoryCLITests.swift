@@ -50,6 +50,42 @@ import Testing
     #expect(abs(value - t) < 1e-9 * t)
   }
 
+  /// derive --format sympy: the characteristic polynomial string equals det(zI − A)
+  /// of the printed state matrix, and each condition parses (exact, in SymPy).
+  @Test(arguments: ["ema-nesterov", "adamw", "hb", "gd"])
+  func sympyDerivationIsConsistent(_ optimizer: String) throws {
+    let j = try CLI.json(["derive", optimizer, "--format", "sympy", "--json"])
+    guard let poly = j["characteristic_polynomial"] as? String, let matrix = j["state_matrix"] as? [[String]],
+      let conditions = j["conditions"] as? [String]
+    else {
+      Issue.record("missing fields")
+      return
+    }
+    let rows = matrix.map { "[" + $0.joined(separator: ", ") + "]" }.joined(separator: ", ")
+    let script = """
+      from sympy import symbols, Rational, Matrix, eye, expand, sympify
+      eta, beta, lamda, z, wd = symbols('eta beta lamda z wd')
+      A = Matrix([\(rows)])
+      p = \(poly)
+      assert expand(p - (z*eye(A.shape[0]) - A).det()) == 0, "charpoly mismatch"
+      for c in \(conditions.map { "\"" + $0 + "\"" }):
+          sympify(c, locals={'eta': eta, 'beta': beta, 'lamda': lamda, 'wd': wd})
+      print("ok")
+      """
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", "-c", script]
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    guard (try? p.run()) != nil else { return }
+    let o = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    p.waitUntilExit()
+    if e.contains("No module named 'sympy'") { return }  // SymPy not installed: nothing to compare with
+    #expect(o.contains("ok"), "\(optimizer): \(e)")
+  }
+
   @Test func growthFigure14() throws {
     let j = try CLI.json(["growth", "hb", "--lr", "0.02", "--beta1", "0.9", "--relative", "--eigenvalue", "1.1", "--json"])
     let points = j["points"] as? [[String: Double]] ?? []
