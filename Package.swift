@@ -52,6 +52,7 @@ let package = Package(
     .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Dynamics", "LinearAlgebra", .product(name: "PropertyBased", package: "swift-property-based")]),
     .testTarget(name: "QuadraticsTests", dependencies: ["Quadratics", "Optimizers", "Dynamics", "LinearAlgebra", .product(name: "PropertyBased", package: "swift-property-based")]),
     .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine", "LinearAlgebra", .product(name: "PropertyBased", package: "swift-property-based")]),
+    .testTarget(name: "CurvatureTests", dependencies: ["Curvature", "LinearAlgebra", .product(name: "PropertyBased", package: "swift-property-based")]),
     .testTarget(name: "CLITests", dependencies: ["aeos"]),
   ]
 )

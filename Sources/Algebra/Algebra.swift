@@ -1,1 +1,0 @@
-// Algebra module — see ../shared/DESIGN.md

@@ -1,0 +1,209 @@
+import BigInt
+
+extension Polynomial {
+  // MARK: Numeric content
+
+  /// The positive rational `c` such that `self / c` has coprime integer coefficients
+  /// (gcd of numerators over lcm of denominators); 0 for the zero polynomial.
+  public var numericContent: Rational {
+    var g = BigInt(0)
+    var l = BigInt(1)
+    for c in terms.values {
+      g = g.greatestCommonDivisor(with: c.numerator)
+      if c.denominator != 1 {
+        l = l / l.greatestCommonDivisor(with: c.denominator) * c.denominator
+      }
+    }
+    if g.isZero { return .zero }
+    return Rational(g, l)
+  }
+
+  /// `self` scaled by a nonzero rational so that its coefficients are coprime integers and its
+  /// leading coefficient (in the monomial order) is positive. Zero stays zero. Two polynomials
+  /// differing by a nonzero rational factor have the same normalised form.
+  public var normalized: Polynomial {
+    guard let lead = leadingTerm else { return self }
+    var c = numericContent
+    if lead.coefficient.sign < 0 { c = -c }
+    return c.isOne ? self : self / c
+  }
+
+  /// Whether `self` is normalised (see `normalized`).
+  var isNormalized: Bool {
+    guard let lead = leadingTerm else { return true }
+    return lead.coefficient.sign > 0 && numericContent.isOne
+  }
+
+  /// The largest monomial dividing every term (gcd of the monomials); 1 for zero.
+  public var monomialContent: Monomial {
+    var it = terms.keys.makeIterator()
+    guard var g = it.next() else { return .one }
+    while let m = it.next(), !g.isOne { g = Monomial.gcd(g, m) }
+    return g
+  }
+
+  /// `self / m` for a monomial dividing every term. - Precondition: `m` divides every term.
+  func dividedExactly(by m: Monomial) -> Polynomial {
+    if m.isOne { return self }
+    var t: [Monomial: Rational] = [:]
+    t.reserveCapacity(terms.count)
+    for (mm, c) in terms {
+      guard let q = mm.divided(by: m) else { preconditionFailure("monomial does not divide") }
+      t[q] = c
+    }
+    return Polynomial(uncheckedTerms: t)
+  }
+
+  // MARK: Exact division
+
+  /// The exact quotient `self / d` if `d` divides `self` in ℚ[variables], nil otherwise (and nil
+  /// for `d == 0`). Multivariate division by leading terms in the graded monomial order: when `d`
+  /// divides `self`, every remainder step's leading monomial is divisible by `d`'s.
+  public func divided(by d: Polynomial) -> Polynomial? {
+    if d.isZero { return nil }
+    if isZero { return .zero }
+    if let c = d.constantValue { return self / c }
+    if d.terms.count == 1, let (m, c) = d.terms.first {
+      var t: [Monomial: Rational] = [:]
+      t.reserveCapacity(terms.count)
+      let inv = c.reciprocal
+      for (mm, cc) in terms {
+        guard let q = mm.divided(by: m) else { return nil }
+        t[q] = cc * inv
+      }
+      return Polynomial(uncheckedTerms: t)
+    }
+    // Quick degree rejection.
+    if totalDegree < d.totalDegree { return nil }
+    for v in d.variables where degree(in: v) < d.degree(in: v) { return nil }
+    guard let (lm, lc) = d.leadingTerm else { return nil }
+    let lcInverse = lc.reciprocal
+    var r = terms
+    var q: [Monomial: Rational] = [:]
+    while let first = r.first {
+      var best = first
+      for t in r where best.key < t.key { best = t }
+      guard let qm = best.key.divided(by: lm) else { return nil }
+      let qc = best.value * lcInverse
+      q[qm] = qc
+      for (m, c) in d.terms {
+        let mm = m * qm
+        let s = (r[mm] ?? .zero) - c * qc
+        if s.isZero { r.removeValue(forKey: mm) } else { r[mm] = s }
+      }
+    }
+    return Polynomial(uncheckedTerms: q)
+  }
+
+  // MARK: GCD
+
+  /// Content with respect to `v`: the (normalised) gcd of the coefficients of `self` viewed as a
+  /// polynomial in `v` over ℚ[other variables]. 1 when some coefficient is a nonzero constant.
+  public func content(in v: String) -> Polynomial {
+    let cs = coefficients(in: v).filter { !$0.isZero }
+    if cs.isEmpty { return .zero }
+    if cs.contains(where: \.isConstant) { return .one }
+    // Start from the coefficient with fewest terms: usually the cheapest gcd.
+    let sorted = cs.sorted { $0.terms.count < $1.terms.count }
+    var g = sorted[0].normalized
+    for c in sorted.dropFirst() {
+      if g.isConstant { return .one }
+      g = Polynomial.gcd(g, c)
+    }
+    return g.isConstant ? .one : g
+  }
+
+  /// Pseudo-remainder of `self` by `g` in `v` (`g` of positive degree in `v`), up to a nonzero
+  /// factor from ℚ[other variables], which is harmless for gcd computations.
+  func pseudoRemainder(_ g: Polynomial, in v: String) -> Polynomial {
+    let dg = g.degree(in: v)
+    let lc = g.coefficient(of: v, power: dg)
+    let lcConstant = lc.constantValue
+    var r = self
+    var dr = r.degree(in: v)
+    while !r.isZero && dr >= dg {
+      let lr = r.coefficient(of: v, power: dr)
+      let shift = Monomial(v, dr - dg)
+      if let c = lcConstant {
+        r = r - (g * lr).multiplied(by: shift) * c.reciprocal
+      } else if let q = lr.divided(by: lc) {
+        r = r - (g * q).multiplied(by: shift)
+      } else {
+        r = r * lc - (g * lr).multiplied(by: shift)
+      }
+      dr = r.degree(in: v)
+    }
+    return r
+  }
+
+  /// The greatest common divisor in ℚ[variables], normalised (coprime integer coefficients,
+  /// positive leading coefficient); `gcd(0, 0) = 0`, and 1 when the only common divisors are
+  /// constants.
+  ///
+  /// Recursive algorithm: variables occurring in only one argument are eliminated by taking
+  /// contents; then, in a common variable `v`, `gcd = gcd(cont_v a, cont_v b) · pp_v(last nonzero
+  /// term of the primitive PRS of pp_v a, pp_v b)` using pseudo-division.
+  public static func gcd(_ a: Polynomial, _ b: Polynomial) -> Polynomial {
+    if a.isZero { return b.normalized }
+    if b.isZero { return a.normalized }
+    if a.isConstant || b.isConstant { return .one }
+    if a == b { return a.normalized }
+    // Monomial shortcut.
+    if a.terms.count == 1 || b.terms.count == 1 {
+      let m = Monomial.gcd(a.monomialContent, b.monomialContent)
+      return Polynomial(coefficient: .one, monomial: m)
+    }
+    var a = a
+    var b = b
+    // A common divisor is free of variables that occur in only one argument.
+    while true {
+      let va = a.variables
+      let vb = b.variables
+      if let v = va.subtracting(vb).min() {
+        a = a.content(in: v)
+        if a.isConstant { return .one }
+        continue
+      }
+      if let v = vb.subtracting(va).min() {
+        b = b.content(in: v)
+        if b.isConstant { return .one }
+        continue
+      }
+      break
+    }
+    if a.terms.count == 1 || b.terms.count == 1 || a == b { return gcd(a, b) }
+    // Main variable: the common one of smallest total degree (cheap PRS).
+    let vars = a.variables.sorted()
+    var v = vars[0]
+    var best = Int.max
+    for x in vars {
+      let d = a.degree(in: x) + b.degree(in: x)
+      if d < best { best = d; v = x }
+    }
+    let ca = a.content(in: v)
+    let cb = b.content(in: v)
+    let c = gcd(ca, cb)
+    var f = ca.isOne ? a : a.divided(by: ca)!
+    var g = cb.isOne ? b : b.divided(by: cb)!
+    if f.degree(in: v) < g.degree(in: v) { swap(&f, &g) }
+    while true {
+      let r = f.pseudoRemainder(g, in: v)
+      if r.isZero { break }
+      if r.degree(in: v) == 0 {
+        g = .one
+        break
+      }
+      f = g
+      let cr = r.content(in: v)
+      g = (cr.isOne ? r : r.divided(by: cr)!).normalized
+    }
+    return (c * g).normalized
+  }
+
+  /// Least common multiple, normalised; 0 if either is 0.
+  public static func lcm(_ a: Polynomial, _ b: Polynomial) -> Polynomial {
+    if a.isZero || b.isZero { return .zero }
+    let g = gcd(a, b)
+    return (a.divided(by: g)! * b).normalized
+  }
+}

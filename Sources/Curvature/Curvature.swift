@@ -1,1 +1,0 @@
-// Curvature module — see ../shared/DESIGN.md

@@ -1,0 +1,86 @@
+import Foundation
+
+/// A JSON value with ordered object keys, printed with doubles at full precision
+/// (shortest representation that round-trips) and non-finite numbers as null.
+public indirect enum JSONValue: Sendable, Equatable {
+  case null
+  case bool(Bool)
+  case int(Int)
+  case number(Double)
+  case string(String)
+  case array([JSONValue])
+  case object([(String, JSONValue)])
+
+  public static func == (a: JSONValue, b: JSONValue) -> Bool { a.serialized() == b.serialized() }
+
+  public static func optional(_ x: Double?) -> JSONValue { x.map { .number($0) } ?? .null }
+  public static func optional(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
+  public static func optional(_ i: Int?) -> JSONValue { i.map { .int($0) } ?? .null }
+
+  /// Compact when `pretty` is false; two-space indentation otherwise.
+  public func serialized(pretty: Bool = false) -> String {
+    var out = ""
+    write(into: &out, pretty: pretty, indent: 0)
+    return out
+  }
+
+  private func write(into out: inout String, pretty: Bool, indent: Int) {
+    let pad = pretty ? String(repeating: "  ", count: indent + 1) : ""
+    let close = pretty ? String(repeating: "  ", count: indent) : ""
+    let nl = pretty ? "\n" : ""
+    switch self {
+    case .null: out += "null"
+    case let .bool(b): out += b ? "true" : "false"
+    case let .int(i): out += String(i)
+    case let .number(x): out += Self.format(x)
+    case let .string(s): out += Self.quote(s)
+    case let .array(items):
+      if items.isEmpty { out += "[]"; return }
+      out += "[" + nl
+      for (k, item) in items.enumerated() {
+        out += pad
+        item.write(into: &out, pretty: pretty, indent: indent + 1)
+        out += (k + 1 < items.count ? "," : "") + nl
+      }
+      out += close + "]"
+    case let .object(fields):
+      if fields.isEmpty { out += "{}"; return }
+      out += "{" + nl
+      for (k, (key, value)) in fields.enumerated() {
+        out += pad + Self.quote(key) + (pretty ? ": " : ":")
+        value.write(into: &out, pretty: pretty, indent: indent + 1)
+        out += (k + 1 < fields.count ? "," : "") + nl
+      }
+      out += close + "}"
+    }
+  }
+
+  /// Full double precision; integers print without a fractional part.
+  public static func format(_ x: Double) -> String {
+    guard x.isFinite else { return "null" }
+    if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
+    return "\(x)"
+  }
+
+  static func quote(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+      switch u {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+      }
+    }
+    return out + "\""
+  }
+}
+
+/// Human-readable numbers: 12 significant digits, as DESIGN.md asks.
+public func formatHuman(_ x: Double) -> String {
+  guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
+  return String(format: "%.12g", x)
+}

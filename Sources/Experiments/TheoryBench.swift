@@ -1,0 +1,56 @@
+import Foundation
+
+/// Timings of the theory layer for `aeos bench`.
+public enum TheoryBench {
+  /// Derives the five Table-1 methods from their rules — parse, state matrix,
+  /// characteristic polynomial, Jury conditions, boundary search, closed form —
+  /// with the rule cache emptied first, so every call does the whole derivation.
+  public static func deriveBuiltins() throws -> [ClosedForm?] {
+    RuleCache.clear()
+    return try BuiltinMethod.allCases.map { try Derivation(rule: $0.rule, values: [:]).closedForm }
+  }
+
+  /// Median milliseconds of `deriveBuiltins` after one warm-up run.
+  public static func deriveBuiltinsMilliseconds(repeats: Int = 15) throws -> Double {
+    _ = try deriveBuiltins()
+    var times: [Double] = []
+    for _ in 0..<repeats {
+      let t0 = DispatchTime.now().uptimeNanoseconds
+      let forms = try deriveBuiltins()
+      let t1 = DispatchTime.now().uptimeNanoseconds
+      blackHole(forms)
+      times.append(Double(t1 - t0) / 1e6)
+    }
+    return median(times)
+  }
+
+  /// Runs benchmarks/sympy_derive.py (the same derivation in SymPy, import
+  /// included) if python3 with SymPy is available; milliseconds or nil.
+  public static func sympyDeriveMilliseconds(script: String = "benchmarks/sympy_derive.py") -> Double? {
+    guard FileManager.default.fileExists(atPath: script) else { return nil }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", script, "--json"]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = Pipe()
+    guard (try? p.run()) != nil else { return nil }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0,
+      let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      let ms = obj["derive_builtins_ms"] as? Double
+    else { return nil }
+    return ms
+  }
+}
+
+/// Keeps a value alive so the optimiser cannot remove the work that produced it.
+@inline(never) public func blackHole<T>(_ x: T) { withExtendedLifetime(x) {} }
+
+/// Median of a non-empty sample (mean of the middle two for even counts).
+public func median(_ xs: [Double]) -> Double {
+  let s = xs.sorted()
+  guard !s.isEmpty else { return .nan }
+  return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}

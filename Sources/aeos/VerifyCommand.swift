@@ -1,0 +1,20 @@
+import ArgumentParser
+import Experiments
+
+struct VerifyCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "verify",
+    abstract: "The main job: the theory checked against the paper, and the quadratic laboratory against the theory.")
+
+  @Flag(help: "Print one JSON document.") var json = false
+
+  func run() throws {
+    let checks = Verify.theoryChecks()
+    if json {
+      print(JSONValue.object([("checks", .array(checks.map(\.json))), ("passed", .bool(checks.allSatisfy(\.passed)))]).serialized(pretty: true))
+    } else {
+      print(Verify.report(checks))
+    }
+    if !checks.allSatisfy(\.passed) { throw ExitCode(1) }
+  }
+}

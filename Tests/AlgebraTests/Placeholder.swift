@@ -1,3 +1,0 @@
-import Testing
-
-// Tests for Algebra live in this folder.

@@ -1,3 +1,0 @@
-import Testing
-
-// Tests for aeos live in this folder.

@@ -1,0 +1,131 @@
+import Foundation
+import Testing
+
+@Suite struct TheoryCLITests {
+  @Test func thresholdEmaHB() throws {
+    let r = try CLI.run(["threshold", "ema-hb", "--lr", "1e-4", "--beta1", "0.9"])
+    #expect(r.status == 0)
+    #expect(r.stdout.contains("380000"))
+    #expect(r.stdout.contains("(2 + 2β)/(η(1 − β))"))
+  }
+
+  @Test func thresholdJSONShape() throws {
+    let j = try CLI.json(["threshold", "adam", "--lr", "1e-3", "--json"])
+    #expect(Set(j.keys).isSuperset(of: ["optimizer", "lr", "beta1", "threshold", "formula", "latex", "sympy", "quantity"]))
+    #expect(j["quantity"] as? String == "preconditioned sharpness")
+    // 38/η at β₁ = 0.9; double round-off only
+    #expect(abs((j["threshold"] as? Double ?? 0) - 38_000) < 1e-6)
+    let gd = try CLI.json(["threshold", "gd", "--lr", "0.1", "--json"])
+    #expect(gd["beta1"] is NSNull)
+    #expect(gd["quantity"] as? String == "sharpness")
+  }
+
+  @Test func adamWUsesItsDecay() throws {
+    let j = try CLI.json(["threshold", "adamw", "--lr", "0.01", "--weight-decay", "0.1", "--json"])
+    let expected = (1 + 0.9) * (2 - 0.01 * 0.1) / (0.01 * (1 - 0.9))
+    #expect(abs((j["threshold"] as? Double ?? 0) - expected) < 1e-9 * expected)
+    #expect(j["formula"] as? String == "(1 + β)(2 − η·wd)/(η(1 − β))")
+  }
+
+  /// The SymPy string evaluates in Python to the same number (when python3 with
+  /// sympy is available; skipped otherwise).
+  @Test func sympyFormulaEvaluates() throws {
+    let j = try CLI.json(["threshold", "ema-nesterov", "--lr", "0.5", "--beta1", "0.8", "--json"])
+    guard let sympy = j["sympy"] as? String, let t = j["threshold"] as? Double else {
+      Issue.record("missing sympy/threshold")
+      return
+    }
+    let script = "from sympy import symbols, Rational, sqrt\neta, beta, lamda, z = symbols('eta beta lamda z')\nprint(float((\(sympy)).subs({eta: Rational(1,2), beta: Rational(4,5)})))"
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", "-c", script]
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = Pipe()
+    guard (try? p.run()) != nil else { return }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0 else { return }  // no sympy here
+    let value = Double(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
+    #expect(abs(value - t) < 1e-9 * t)
+  }
+
+  @Test func growthFigure14() throws {
+    let j = try CLI.json(["growth", "hb", "--lr", "0.02", "--beta1", "0.9", "--relative", "--eigenvalue", "1.1", "--json"])
+    let points = j["points"] as? [[String: Double]] ?? []
+    #expect(points.count == 1)
+    #expect(abs((points.first?["factor"] ?? 0) - 1.77) < 0.005)
+    let csv = try CLI.run(["growth", "gd", "--lr", "0.2", "--from", "0", "--to", "20", "--points", "5", "--csv"])
+    #expect(csv.stdout.split(separator: "\n").count == 6)
+    #expect(csv.stdout.hasPrefix("eigenvalue,factor"))
+  }
+
+  @Test func growthPlot() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("aeos-growth-\(getpid()).svg").path
+    let r = try CLI.run(["growth", "nesterov", "--lr", "0.02", "--from", "0", "--to", "200", "--points", "50", "--plot", path])
+    #expect(r.status == 0)
+    let svg = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    #expect(svg.hasPrefix("<svg") && svg.contains("<path"))
+    try? FileManager.default.removeItem(atPath: path)
+  }
+
+  @Test func deriveJSONShape() throws {
+    let j = try CLI.json(["derive", "ema-hb", "--json"])
+    #expect(Set(j.keys) == ["optimizer", "state_variables", "state_matrix", "characteristic_polynomial", "conditions", "stable_interval", "threshold"])
+    #expect(j["threshold"] as? String == "(2 + 2β)/(η(1 − β))")
+    #expect((j["state_matrix"] as? [[String]])?.count == 2)
+  }
+
+  @Test func qhmAndAggMoThroughRules() throws {
+    let qhm = try CLI.json([
+      "threshold", "--rule", "m' = beta*m + (1-beta)*g; x' = x - eta*((1-nu)*g + nu*m')", "--param", "nu=0.7", "--param", "beta=0.999", "--lr", "1", "--json",
+    ])
+    #expect((qhm["threshold"] as? Double ?? 0) > 0)
+    let aggmo = try CLI.json([
+      "derive", "--rule", "u' = b1*u + g; v' = b2*v + g; x' = x - eta*(u' + v')/2", "--param", "b1=0", "--param", "b2=0.9", "--json",
+    ])
+    #expect((aggmo["state_variables"] as? [String]) == ["u", "v", "x"])
+    #expect((aggmo["conditions"] as? [String])?.count == 4)  // p(1), −p(−1), two Schur–Cohn levels for a cubic
+  }
+
+  @Test func latexAndSympyFormats() throws {
+    let latex = try CLI.json(["derive", "ema-hb", "--format", "latex", "--json"])
+    #expect((latex["threshold"] as? String)?.contains("\\frac") == true)
+    let sympy = try CLI.json(["derive", "hb", "--format", "sympy", "--json"])
+    #expect((sympy["threshold"] as? String)?.contains("beta") == true)
+  }
+
+  @Test func helpAndVersion() throws {
+    let help = try CLI.run(["threshold", "--help"])
+    #expect(help.status == 0)
+    #expect(help.stdout.contains("--lr") && help.stdout.contains("--rule"))
+    let version = try CLI.run(["--version"])
+    #expect(version.status == 0 && !version.stdout.isEmpty)
+  }
+
+  /// Bad input: non-zero exit, a message naming the value, no crash (a crash
+  /// would be a signal status and no message).
+  @Test(arguments: [
+    (["threshold", "gd", "--lr", "-1"], "-1"),
+    (["threshold", "gd", "--lr", "nan"], "nan"),
+    (["threshold", "gd", "--lr", "inf"], "inf"),
+    (["threshold", "hb", "--lr", "0.1", "--beta1", "1"], "beta1"),
+    (["threshold", "hb", "--lr", "0.1", "--beta1", "-0.5"], "beta1"),
+    (["threshold", "sgdx", "--lr", "0.1"], "sgdx"),
+    (["threshold", "--rule", "x' = x - eta*g*x", "--lr", "0.1"], "not linear"),
+    (["threshold", "--rule", "x' = x - eta*v'", "--lr", "0.1"], "v'"),
+    (["threshold", "--rule", "x' = x/m; m' = m", "--lr", "0.1"], "divides"),
+    (["threshold", "--rule", "x' = x - eta*(g", "--lr", "0.1"], "parse"),
+    (["threshold", "--rule", "x' = x - eta*q*g", "--lr", "0.1"], "q"),
+    (["threshold", "--rule", "x' = x + eta*g", "--lr", "0.1"], "empty"),
+    (["threshold", "--rule", "x' = x/2", "--lr", "0.1"], "unbounded"),
+    (["threshold", "--rule", "m' = m; x' = x - eta*g", "--lr", "0.1"], "empty"),
+    (["growth", "gd", "--lr", "0.1"], "--eigenvalue"),
+    (["derive", "gd", "--format", "html"], "html"),
+  ])
+  func badInput(_ args: [String], _ mention: String) throws {
+    let r = try CLI.run(args)
+    #expect(r.status != 0 && r.status < 128, "status \(r.status)")
+    #expect(r.stderr.lowercased().contains(mention.lowercased()), "stderr: \(r.stderr)")
+  }
+}

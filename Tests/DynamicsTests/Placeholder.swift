@@ -1,3 +1,0 @@
-import Testing
-
-// Tests for Dynamics live in this folder.
