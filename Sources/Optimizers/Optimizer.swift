@@ -319,7 +319,7 @@ extension Optimizer {
     kind == .adagrad ? (1, 1) : (hyperparameters.beta2, 1 - hyperparameters.beta2)
   }
 
-  @usableFromInline func _linearStep<T: OptimizerScalar>(x: inout [T], g: [T], m: inout [T], eta: Double) {
+  @inlinable func _linearStep<T: OptimizerScalar>(x: inout [T], g: [T], m: inout [T], eta: Double) {
     let n = x.count
     let eta = T(eta)
     if kind == .gd {
@@ -392,6 +392,8 @@ extension Optimizer {
   }
 
   /// Updates ν (and ν̂, R, C) with g for the count s; nothing for frozen-adam.
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   @usableFromInline func _advanceSecondMoment<T: OptimizerScalar>(_ g: [T], _ state: inout OptimizerState<T>, count s: Int) {
     let (keep0, new0) = _secondMomentCoefficients
     let keep = T(keep0), new = T(new0)
@@ -436,6 +438,8 @@ extension Optimizer {
   }
 
   /// The (unfrozen) P from the state's second moments with bias factors for the count s.
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   @usableFromInline func _preconditioner<T: OptimizerScalar>(_ state: OptimizerState<T>, count s: Int) -> [T] {
     let (f0, q0) = _biasFactors(count: s)
     let f = T(f0), q = T(q0), eps = T(hyperparameters.eps)
@@ -479,6 +483,8 @@ extension Optimizer {
   }
 
   /// m ← β₁m + c·g (if kept); x ← decay·x − η P⁻¹(a·m + b·g).
+  @_specialize(where T == Float)
+  @_specialize(where T == Double)
   @usableFromInline func _preconditionedStep<T: OptimizerScalar>(x: inout [T], g: [T], m: inout [T], p: [T], eta: Double, count s: Int) {
     let (a0, b0) = _direction(count: s)
     let a = T(a0), b = T(b0), etaT = T(eta)
