@@ -1,1 +1,0 @@
-// Quadratics module — see ../shared/DESIGN.md

@@ -1,0 +1,220 @@
+import Foundation
+import Optimizers
+
+/// One row of a simulation: the state before step `step` (0 = initial state) and
+/// the P that step applies.
+public struct SimulationRecord: Sendable, Equatable, Codable {
+  public var step: Int
+  /// f(x_t).
+  public var loss: Double
+  /// ‖x_t‖².
+  public var xNorm2: Double
+  /// ‖∇f(x_t)‖².
+  public var gradNorm2: Double
+  /// ‖P_t‖²_F = Σ Pᵢ² of the diagonal P applied at step t; nil for methods without P.
+  public var preconditionerNorm2: Double?
+  /// λ₁(P_t⁻¹A) (the largest eigenvalue of P^{-1/2}AP^{-1/2}); nil for methods
+  /// without P, whose governing quantity is the constant λ₁(A).
+  public var preconditionedSharpness: Double?
+  /// v₁ᵀ(P_t^{1/2}x_t): the component of the iterate, in the coordinates where the
+  /// frozen dynamics is y ← y − η P^{-1/2}AP^{-1/2}·…, along the top unit eigenvector
+  /// v₁ of P^{-1/2}AP^{-1/2} (sign: v₁'s largest entry positive). P = I without P.
+  public var topComponent: Double
+}
+
+/// What a simulation returns.
+public struct SimulationResult: Sendable {
+  public var optimizer: Optimizer
+  /// The threshold of the optimizer's frozen recurrence at its learning rate.
+  public var threshold: Double?
+  /// λ₁(A).
+  public var sharpness: Double
+  public var records: [SimulationRecord]
+  /// Whether ‖x‖ became non-finite or exceeded 1e150·max(1, ‖x₀‖).
+  public var diverged: Bool
+  /// The step whose iterate crossed that bound (the last record), or nil.
+  public var divergedAt: Int?
+  /// Empirical per-step growth of the trajectory (see `EmpiricalGrowth`), nil if
+  /// the trajectory is too short or vanishes at once.
+  public var growthRate: Double?
+  /// max ρ(μ) over the eigenvalues μ of P^{-1/2}AP^{-1/2} with the last P (A for
+  /// methods without P): the theory's growth factor of the frozen method.
+  public var predictedGrowthRate: Double?
+  /// The final iterate and optimizer state.
+  public var finalParameters: [Double]
+  public var finalState: OptimizerState<Double>
+}
+
+/// Initial conditions and options of a simulation.
+public struct SimulationSettings: Sendable {
+  public var steps: Int
+  /// x₀ (n entries).
+  public var x0: [Double]
+  /// m₀; zeros when nil.
+  public var momentum0: [Double]?
+  /// ν₀; zeros when nil (required in practice for frozen-adam, whose P = √ν₀ + ε).
+  public var secondMoment0: [Double]?
+  /// Freeze P after the first step: from step 1 on the method is exactly its
+  /// frozen recurrence on P₀⁻¹A, with P₀ the P of step 0 (ν updated with g₀).
+  public var freezePreconditioner: Bool
+  /// A fixed P (positive, n entries) for a preconditioned method from step 0 on:
+  /// the method is then exactly its frozen recurrence on P⁻¹A throughout.
+  public var fixedPreconditioner: [Double]?
+
+  public init(
+    steps: Int, x0: [Double], momentum0: [Double]? = nil, secondMoment0: [Double]? = nil,
+    freezePreconditioner: Bool = false, fixedPreconditioner: [Double]? = nil
+  ) {
+    self.fixedPreconditioner = fixedPreconditioner
+    self.steps = steps
+    self.x0 = x0
+    self.momentum0 = momentum0
+    self.secondMoment0 = secondMoment0
+    self.freezePreconditioner = freezePreconditioner
+  }
+}
+
+/// Empirical growth rate of a trajectory, to be held against ρ(λ).
+public enum EmpiricalGrowth {
+  /// The per-step growth factor exp(slope) of a least-squares line through
+  /// log Nₜ over the second half of the usable sequence, where
+  /// Nₜ = √(‖gₜ‖² + ‖gₜ₋₁‖²) pairs consecutive squared norms `norms2` (gₜ ∝ x_t − x*
+  /// follows the same linear recurrence as the iterate; pairing two steps keeps Nₜ
+  /// away from 0 when the dominant roots are complex or negative, where a single
+  /// norm can pass near zero). Entries after the first non-finite or tiny
+  /// (< 1e-280) value are not used. The estimate converges to the spectral radius
+  /// as the trajectory lengthens; its bias is O(log t / t) near a double root.
+  /// - Returns: nil with fewer than 4 usable values.
+  public static func estimate(squaredNorms norms2: [Double]) -> Double? {
+    var logs: [Double] = []
+    for t in 1..<max(1, norms2.count) {
+      let pair = norms2[t] + norms2[t - 1]
+      guard pair.isFinite, pair > 1e-280 else { break }
+      logs.append(0.5 * log(pair))
+    }
+    guard logs.count >= 4 else { return nil }
+    let window = Array(logs[(logs.count / 2)...])
+    let k = Double(window.count)
+    let meanT = (k - 1) / 2
+    let meanY = window.reduce(0, +) / k
+    var sxy = 0.0, sxx = 0.0
+    for (i, y) in window.enumerated() {
+      sxy += (Double(i) - meanT) * (y - meanY)
+      sxx += (Double(i) - meanT) * (Double(i) - meanT)
+    }
+    return exp(sxy / sxx)
+  }
+}
+
+extension Quadratic {
+  /// Runs `optimizer` (Double) for `settings.steps` steps from x₀, recording every
+  /// step (0 … steps) until divergence, when it stops: a diverged run is a result.
+  ///
+  /// Per step t: g_t = ∇f(x_t); the step is taken; P_t is then the P that step
+  /// applied (ν updated with g_t); row t records x_t, g_t and P_t. The last row
+  /// (no step after it) records the P the next step would apply.
+  /// - Throws: `QuadraticError` for bad settings (sizes, negative steps) or
+  ///   initial vectors the optimizer rejects.
+  public func simulate(_ optimizer: Optimizer, _ settings: SimulationSettings) throws -> SimulationResult {
+    let n = dimension
+    guard optimizer.layout.count == n else {
+      throw QuadraticError("the optimizer is laid out for \(optimizer.layout.count) parameters: expected \(n)")
+    }
+    guard settings.steps >= 0 else { throw QuadraticError("invalid --steps \(settings.steps): expected an integer ≥ 0") }
+    for (name, v) in [("x0", settings.x0), ("m0", settings.momentum0), ("nu0", settings.secondMoment0)] {
+      guard let v else { continue }
+      guard v.count == n else { throw QuadraticError("--\(name) has \(v.count) entries: expected \(n) (or one, broadcast)") }
+      if let bad = v.first(where: { !$0.isFinite }) { throw QuadraticError("--\(name) has entry \(bad): expected finite numbers") }
+    }
+    var state: OptimizerState<Double>
+    do {
+      state = try optimizer.initialState(momentum: settings.momentum0, secondMoment: settings.secondMoment0, as: Double.self)
+    } catch let e as OptimizerError {
+      throw QuadraticError(e.description)
+    }
+    if let p = settings.fixedPreconditioner {
+      guard optimizer.isPreconditioned else {
+        throw QuadraticError("a fixed preconditioner was given, but \(optimizer.kind.rawValue) applies none")
+      }
+      guard p.count == n else { throw QuadraticError("the fixed preconditioner has \(p.count) entries: expected \(n)") }
+      if let bad = p.first(where: { !($0.isFinite && $0 > 0) }) {
+        throw QuadraticError("the fixed preconditioner has entry \(bad): expected finite numbers > 0")
+      }
+      state.frozenPreconditioner = p
+    }
+    let threshold = try? optimizer.threshold()
+    let plain = try preconditionedSpectrum(nil)
+    let sharpness = plain.values.last ?? 0
+
+    var x = settings.x0
+    let x0Norm = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    let bound = 1e150 * max(1, x0Norm)
+    var records: [SimulationRecord] = []
+    records.reserveCapacity(settings.steps + 1)
+    var gradNorms2: [Double] = []
+    var diverged = false
+    var cachedP: [Double]? = nil
+    var cachedSpectrum = plain
+    var lastP: [Double]? = nil
+
+    for t in 0...settings.steps {
+      let xt = x
+      let g = gradient(xt)
+      let xNorm2 = xt.reduce(0) { $0 + $1 * $1 }
+      let gNorm2 = g.reduce(0) { $0 + $1 * $1 }
+      let overflow = !xNorm2.isFinite || xNorm2.squareRoot() > bound
+      var p: [Double]?
+      if t < settings.steps && !overflow {
+        optimizer.step(parameters: &x, gradient: g, state: &state)
+        if t == 0 && settings.freezePreconditioner { optimizer.freezePreconditioner(&state) }
+        p = optimizer.preconditioner(state)
+      } else if optimizer.isPreconditioned && g.allSatisfy(\.isFinite) {
+        p = optimizer.preconditioner(forGradient: g, state: state)
+      }
+      // The spectrum of P^{-1/2}AP^{-1/2}, recomputed only when P changes.
+      var pNorm2: Double? = nil
+      var spectrum = plain
+      if let p, p.allSatisfy({ $0.isFinite && $0 > 0 }) {
+        pNorm2 = p.reduce(0) { $0 + $1 * $1 }
+        if p != cachedP {
+          cachedSpectrum = try preconditionedSpectrum(p)
+          cachedP = p
+        }
+        spectrum = cachedSpectrum
+        lastP = p
+      }
+      var component = 0.0
+      for i in 0..<n { component += spectrum.top[i] * (pNorm2 == nil ? 1 : p![i].squareRoot()) * xt[i] }
+      records.append(
+        SimulationRecord(
+          step: t, loss: loss(xt), xNorm2: xNorm2, gradNorm2: gNorm2, preconditionerNorm2: pNorm2,
+          preconditionedSharpness: pNorm2 == nil ? nil : spectrum.values.last, topComponent: component))
+      gradNorms2.append(gNorm2)
+      if overflow {
+        diverged = true
+        break
+      }
+    }
+
+    var predicted: Double? = nil
+    if optimizer.isPreconditioned == (lastP != nil) {
+      let values = lastP == nil ? plain.values : cachedSpectrum.values
+      predicted = try? Self.largestGrowthFactor(optimizer, values)
+    }
+    return SimulationResult(
+      optimizer: optimizer, threshold: threshold, sharpness: sharpness, records: records, diverged: diverged,
+      divergedAt: diverged ? records.last?.step : nil, growthRate: EmpiricalGrowth.estimate(squaredNorms: gradNorms2),
+      predictedGrowthRate: predicted, finalParameters: x, finalState: state)
+  }
+
+  /// max ρ(μ) over the distinct eigenvalues μ (each a `Dynamics` growth factor).
+  static func largestGrowthFactor(_ optimizer: Optimizer, _ values: [Double]) throws -> Double {
+    var best = 0.0
+    var last: Double? = nil
+    for mu in values.sorted() where mu != last {
+      best = max(best, try optimizer.growthFactor(eigenvalue: mu))
+      last = mu
+    }
+    return best
+  }
+}

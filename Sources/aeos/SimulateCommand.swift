@@ -1,0 +1,78 @@
+import ArgumentParser
+import Experiments
+import Foundation
+
+struct Simulate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "simulate",
+    abstract: "Run an optimizer on a quadratic ½xᵀAx + bᵀx and hold the trajectory against the theory.",
+    discussion: """
+      Records per step (0 = initial state): loss, ‖x‖², ‖∇f‖², ‖P‖²_F and λ₁(P⁻¹A) of the P that step applies,
+      and the iterate's component along the top eigenvector of P^{-1/2}AP^{-1/2}. A run is "diverged" once ‖x‖
+      is non-finite or exceeds 1e150·max(1, ‖x₀‖); it stops there and reports the step.
+      LIST is comma-separated numbers (one number is broadcast). FILE is JSON {"matrix": [[...]], "b": [...]}
+      or a 2-D .npy. Defaults: x0 = 1, m0 = 0, nu0 = 0.
+      --freeze-preconditioner fixes P after the first step (P of step 0, ν updated with g₀): from then on the
+      method is exactly its frozen recurrence on P⁻¹A.
+
+      Examples:
+        aeos simulate ema-hb --eigenvalues 1 --lr 38.1 --steps 10000        # diverges (threshold 38/η)
+        aeos simulate ema-hb --eigenvalues 1 --lr 37 --m0 0.2 --steps 30    # Figure 17: max ‖∇f‖² ≈ 491
+        aeos simulate rmsprop --eigenvalues 1 --nu0 1 --lr 2.2 --steps 2000 # Figure 12: self-stabilising
+        aeos simulate frozen-adam --random-spd 50 --condition 100 --seed 1 --nu0 1 --lr 0.3 --steps 500 --json
+      """)
+
+  @Argument(help: ArgumentHelp("Optimizer: \(OptimizerKind.allNames).", valueName: "optimizer"))
+  var optimizer: String
+
+  @OptionGroup var optimizerOptions: OptimizerOptions
+
+  @Option(help: ArgumentHelp("Eigenvalues of a diagonal A.", valueName: "list")) var eigenvalues: String?
+  @Option(help: ArgumentHelp("A dense symmetric A (and b) from JSON or .npy.", valueName: "file")) var hessian: String?
+  @Option(name: .customLong("random-spd"), help: ArgumentHelp("A seeded random SPD A of this size.", valueName: "n")) var randomSPD: Int?
+  @Option(parsing: .unconditional, help: "Condition number κ ≥ 1 of --random-spd (eigenvalues 1 … κ, geometric).") var condition: Double?
+  @Option(help: "Seed of --random-spd.") var seed: UInt64 = 0
+
+  @Option(help: "Number of steps.") var steps: Int
+  @Option(help: ArgumentHelp("Initial x (default 1).", valueName: "list")) var x0: String?
+  @Option(help: ArgumentHelp("Initial momentum (default 0).", valueName: "list")) var m0: String?
+  @Option(help: ArgumentHelp("Initial second moment ν (default 0; required for frozen-adam).", valueName: "list")) var nu0: String?
+  @Flag(name: .customLong("freeze-preconditioner"), help: "Fix P after the first step.") var freezePreconditioner = false
+
+  @Flag(help: "Print one JSON document.") var json = false
+  @Flag(help: "Print CSV, one row per step.") var csv = false
+  @Option(help: ArgumentHelp("Write an SVG plot to this file.", valueName: "file.svg")) var plot: String?
+
+  func validate() throws {
+    if json && csv { throw ValidationError("choose one of --json and --csv") }
+    let sources = [eigenvalues != nil, hessian != nil, randomSPD != nil].filter { $0 }.count
+    if sources != 1 { throw ValidationError("give exactly one of --eigenvalues LIST, --hessian FILE, --random-spd N --condition κ") }
+    if randomSPD != nil && condition == nil { throw ValidationError("--random-spd needs --condition κ") }
+    if randomSPD == nil && condition != nil { throw ValidationError("--condition applies to --random-spd") }
+    if steps < 0 { throw ValidationError("invalid --steps \(steps): expected an integer ≥ 0") }
+  }
+
+  func run() throws {
+    let lr = try optimizerOptions.requireLR()
+    optimizerOptions.noteIgnoredBeta(for: optimizer)
+    let source: QuadraticSource
+    if let eigenvalues {
+      source = .eigenvalues(try parseNumberList(eigenvalues, flag: "--eigenvalues"))
+    } else if let hessian {
+      source = .file(hessian)
+    } else {
+      source = .randomSPD(dimension: randomSPD ?? 0, condition: condition ?? 1, seed: seed)
+    }
+    if freezePreconditioner, let kind = OptimizerKind(rawValue: optimizer), !kind.isPreconditioned {
+      printError("note: --freeze-preconditioner is ignored for \(optimizer), which applies no preconditioner")
+    }
+    let report = try SimulateReport(
+      optimizer: optimizer, hyperparameters: optimizerOptions.hyperparameters(lr: lr), source: source, steps: steps,
+      x0: x0, m0: m0, nu0: nu0, freezePreconditioner: freezePreconditioner)
+    if let plot {
+      try writeFile(plot, report.svg())
+      if !json && !csv { printError("wrote \(plot)") }
+    }
+    if json { print(report.json.serialized(pretty: true)) } else if csv { print(report.csv) } else { print(report.text) }
+  }
+}

@@ -1,3 +1,0 @@
-import Testing
-
-// Tests for Optimizers live in this folder.

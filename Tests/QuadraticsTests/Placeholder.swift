@@ -1,3 +1,0 @@
-import Testing
-
-// Tests for Quadratics live in this folder.
