@@ -9,7 +9,7 @@ struct VerifyCommand: ParsableCommand {
   @Flag(help: "Print one JSON document.") var json = false
 
   func run() throws {
-    let checks = Verify.theoryChecks()
+    let checks = Verify.theoryChecks() + Verify.quadraticChecks()
     if json {
       print(JSONValue.object([("checks", .array(checks.map(\.json))), ("passed", .bool(checks.allSatisfy(\.passed)))]).serialized(pretty: true))
     } else {
