@@ -257,8 +257,8 @@ public struct RationalFunction: Hashable, Sendable, ExpressibleByIntegerLiteral 
   }
 
   /// Exact value at rational points; nil if some variable has no value or the denominator is 0.
-  public func evaluate(_ values: [String: Rational]) -> Rational? {
-    guard let n = numerator.evaluate(values), let d = denominator.evaluate(values), !d.isZero else {
+  public func value(at values: [String: Rational]) -> Rational? {
+    guard let n = numerator.value(at: values), let d = denominator.value(at: values), !d.isZero else {
       return nil
     }
     return n / d
