@@ -230,12 +230,6 @@ public struct RationalFunction: Hashable, Sendable, ExpressibleByIntegerLiteral 
     return RationalFunction.reduce(n, d)
   }
 
-  /// Replaces `v` by the polynomial `p`.
-  /// - Throws: `AlgebraError.divisionByZero` if the denominator becomes zero.
-  public func substituting(_ v: String, with p: Polynomial) throws -> RationalFunction {
-    try substituting(v, with: RationalFunction(p))
-  }
-
   /// Replaces the named variables by numbers (others stay symbolic).
   /// - Throws: `AlgebraError.divisionByZero` if the denominator becomes zero.
   public func substituting(_ values: [String: Rational]) throws -> RationalFunction {

@@ -62,3 +62,29 @@ struct FactorizationTests {
     #expect(Polynomial(Rational(-3, 2)).factored().factors.isEmpty)
   }
 }
+
+@Suite("Solving in one variable")
+struct SolvingTests {
+  /// Every root returned makes the polynomial vanish exactly.
+  @Test func linearRootsAreRoots() async throws {
+    await propertyCheck(count: 30, input: polyGen, polyGen, variableGen) { a, b, v in
+      let p = a * b
+      for (r, m) in p.linearRoots(in: v) {
+        #expect(m >= 1)
+        let value = try RationalFunction(p).substituting(v, with: r)
+        #expect(value.isZero)
+      }
+    }
+  }
+
+  @Test func thresholdFromCharacteristicPolynomial() throws {
+    // ema-hb: p(z) = z² − (1 + β − η(1−β)λ)z + β; p(−1) = 0 is linear in λ.
+    let p = try ExpressionParser.parse("z^2 - (1 + beta - eta*(1-beta)*lamda)*z + beta").numerator
+    let atMinusOne = p.substituting(["z": -1])
+    let threshold = try atMinusOne.solveLinear(in: "lamda")
+    #expect(threshold.formatted() == "(2 + 2β)/(η(1 − β))")
+    #expect(throws: AlgebraError.self) { try p.solveLinear(in: "z") }
+    let roots = (p.substituting(["beta": 0, "eta": 1, "lamda": 1])).linearRoots(in: "z")
+    #expect(roots.count == 1 && roots[0].root == .zero && roots[0].multiplicity == 2)
+  }
+}
