@@ -176,7 +176,7 @@ private struct Parser {
     let e = try unary()
     guard let k = e.constantValue, k.isInteger, let n = Int(exactly: k.numerator) else {
       throw AlgebraError.parse(
-        message: "exponent after '\(caret.text)' at position \(caret.position) must be an integer constant, got '\(exponentToken.text)…' = \(e.formatted(.text))",
+        message: "exponent starting with '\(exponentToken.text)' at position \(exponentToken.position) must be an integer constant, but it is \(e.formatted(.text))",
         position: exponentToken.position)
     }
     guard abs(n) <= ExpressionParser.maximumExponent else {

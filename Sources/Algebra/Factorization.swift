@@ -3,8 +3,8 @@ import BigInt
 /// A factorisation `content · ∏ baseᵢ^exponentᵢ` of a polynomial over ℚ.
 ///
 /// Each base is non-constant with coprime integer coefficients and a normalised sign: a positive
-/// constant term if it has one (`1 − β`, not `β − 1`), otherwise a positive leading coefficient
-/// (graded monomial order). Bases are distinct; single variables (the monomial content) come
+/// constant term if it has one (`1 − β`, not `β − 1`), otherwise a positive coefficient on its
+/// first printed term, the smallest in the graded monomial order (`x − y`, not `−x + y`). Bases are distinct; single variables (the monomial content) come
 /// first, in name order, then the other factors by total degree and terms.
 ///
 /// Caveat: the factors are not guaranteed irreducible (see `Polynomial.factored()`), but their
@@ -68,13 +68,13 @@ extension Polynomial {
     return Factorization(content: content, factors: factors)
   }
 
-  /// Sign-normalised primitive form of a factor: coprime integer coefficients; positive constant
-  /// term if there is one, else positive leading coefficient.
+  /// Sign-normalised primitive form of a factor: coprime integer coefficients, and the first
+  /// printed term positive: the constant term if there is one (`1 − β`), otherwise the term
+  /// smallest in the graded monomial order (`x − y`).
   var factorNormalized: Polynomial {
     let p = normalized
-    let c = p.constantTerm
-    if c.sign < 0 { return -p }
-    return p
+    guard let first = p.terms.min(by: { $0.key < $1.key }) else { return p }
+    return first.value.sign < 0 ? -p : p
   }
 
   /// Deterministic order of factors: total degree, number of terms, then the ascending terms.

@@ -183,6 +183,8 @@ extension Polynomial {
     let ca = a.content(in: v)
     let cb = b.content(in: v)
     let c = gcd(ca, cb)
+    // Most pairs are coprime in v: a modular image proves it cheaply, skipping the PRS.
+    if provablyCoprime(a, b, in: v) { return c }
     var f = ca.isOne ? a : a.divided(by: ca)!
     var g = cb.isOne ? b : b.divided(by: cb)!
     if f.degree(in: v) < g.degree(in: v) { swap(&f, &g) }
@@ -200,10 +202,102 @@ extension Polynomial {
     return (c * g).normalized
   }
 
+  /// Whether a modular image proves that gcd(a, b) has degree 0 in `v`.
+  ///
+  /// With a, b scaled to primitive integer polynomials, a common factor g of positive degree in
+  /// `v` can be taken primitive with integer coefficients (Gauss's lemma); at a point where the
+  /// leading coefficients in `v` of a and b do not vanish modulo the prime p, the image of g keeps
+  /// its degree and divides both images. So a trivial gcd of the images (computed in 𝔽ₚ[v]) proves
+  /// that no such g exists. A nontrivial image gcd proves nothing (returns false).
+  static func provablyCoprime(_ a: Polynomial, _ b: Polynomial, in v: String) -> Bool {
+    let prime = 2_147_483_647  // 2³¹ − 1: products of residues fit in Int.
+    let an = a.normalized
+    let bn = b.normalized
+    let others = an.variables.union(bn.variables).subtracting([v]).sorted()
+    let bigPrime = BigInt(prime)
+    func residue(_ c: Rational) -> Int {
+      // Normalised polynomials have integer coefficients.
+      var r = c.numerator % bigPrime
+      if r.signum() < 0 { r += bigPrime }
+      return Int(r)
+    }
+    let aTerms = an.terms.map { (m: $0.key, c: residue($0.value)) }
+    let bTerms = bn.terms.map { (m: $0.key, c: residue($0.value)) }
+    for attempt in 0..<3 {
+      var point: [String: Int] = [:]
+      for (i, name) in others.enumerated() {
+        point[name] = (1_000_003 &* (attempt + 1) &+ 7_919 &* (i + 1) &* (attempt + 3)) % prime
+      }
+      func image(_ terms: [(m: Monomial, c: Int)], degree: Int) -> [Int] {
+        var u = [Int](repeating: 0, count: degree + 1)
+        for (m, c) in terms {
+          var value = c
+          var k = 0
+          for (name, e) in zip(m.names, m.exponents) {
+            if name == v {
+              k = e
+            } else if let x = point[name] {
+              for _ in 0..<e { value = value * x % prime }
+            }
+          }
+          u[k] = (u[k] + value) % prime
+        }
+        return u
+      }
+      let ua = image(aTerms, degree: an.degree(in: v))
+      let ub = image(bTerms, degree: bn.degree(in: v))
+      guard let la = ua.last, la != 0, let lb = ub.last, lb != 0 else { continue }
+      return modularGCDDegree(ua, ub, prime) == 0
+    }
+    return false
+  }
+
   /// Least common multiple, normalised; 0 if either is 0.
   public static func lcm(_ a: Polynomial, _ b: Polynomial) -> Polynomial {
     if a.isZero || b.isZero { return .zero }
     let g = gcd(a, b)
     return (a.divided(by: g)! * b).normalized
   }
+}
+
+
+/// Degree of gcd(a, b) in 𝔽ₚ[v], for coefficient arrays (index = power) with nonzero tops.
+private func modularGCDDegree(_ a: [Int], _ b: [Int], _ p: Int) -> Int {
+  func inverse(_ x: Int) -> Int {
+    // Fermat: x^(p−2).
+    var result = 1
+    var base = x % p
+    var e = p - 2
+    while e > 0 {
+      if e & 1 == 1 { result = result * base % p }
+      base = base * base % p
+      e >>= 1
+    }
+    return result
+  }
+  func trim(_ u: inout [Int]) {
+    while let last = u.last, last == 0 { u.removeLast() }
+  }
+  var f = a
+  var g = b
+  trim(&f)
+  trim(&g)
+  if f.count < g.count { swap(&f, &g) }
+  while !g.isEmpty {
+    // f ← f mod g
+    let lgInverse = inverse(g[g.count - 1])
+    while f.count >= g.count {
+      let q = f[f.count - 1] * lgInverse % p
+      let shift = f.count - g.count
+      if q != 0 {
+        for i in 0..<g.count {
+          f[shift + i] = ((f[shift + i] - q * g[i]) % p + p) % p
+        }
+      }
+      f.removeLast()
+      trim(&f)
+    }
+    swap(&f, &g)
+  }
+  return f.count - 1
 }

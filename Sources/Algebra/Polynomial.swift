@@ -310,7 +310,7 @@ public struct Polynomial: Hashable, Sendable, ExpressibleByIntegerLiteral {
   }
 
   /// Exact evaluation at rational values; nil if some variable has no value.
-  public func evaluate(_ values: [String: Rational]) -> Rational? {
+  public func value(at values: [String: Rational]) -> Rational? {
     let s = substituting(values)
     return s.constantValue
   }

@@ -257,7 +257,10 @@ extension RationalFunction {
     let df = denominator.factored()
     let total = nf.content / df.content
     let negative = total.sign < 0
-    let c = total.abs
+    // Integer part of the content goes to the numerator, its denominator in front of the
+    // denominator: x/3 − y²/(3z) prints as (xz − y²)/(3z) rather than with fractions inside.
+    let c = Rational(total.abs.numerator)
+    let denominatorNumber = Rational(total.abs.denominator)
 
     func split(_ f: Factorization) -> (monomials: [Item], others: [(Polynomial, Int)]) {
       var monomials: [Item] = []
@@ -291,11 +294,9 @@ extension RationalFunction {
       its += nm
       its += no.map { Item.group($0.0.render(style), $0.1) }
       numText = renderProduct(its, style)
-      if its.count == 1, case .number(let r) = its[0], !r.isInteger, style != .latex {
-        numIsSum = true
-      }
     }
-    let denItems = dm + dOthers.map { Item.group($0.0.render(style), $0.1) }
+    let denItems = (denominatorNumber.isOne ? [] : [Item.number(denominatorNumber)])
+      + dm + dOthers.map { Item.group($0.0.render(style), $0.1) }
     let denText = renderProduct(denItems, style)
     let sign = negative ? style.minus : ""
     if style == .latex {
@@ -303,9 +304,6 @@ extension RationalFunction {
     }
     let n = numIsSum ? "(\(numText))" : numText
     let d = denItems.count > 1 ? "(\(denText))" : denText
-    if negative && numIsSum && style != .text {
-      return "\(sign)\(n)/\(d)"
-    }
     return "\(sign)\(n)/\(d)"
   }
 

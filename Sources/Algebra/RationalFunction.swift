@@ -230,12 +230,6 @@ public struct RationalFunction: Hashable, Sendable, ExpressibleByIntegerLiteral 
     return RationalFunction.reduce(n, d)
   }
 
-  /// Replaces `v` by the polynomial `p`.
-  /// - Throws: `AlgebraError.divisionByZero` if the denominator becomes zero.
-  public func substituting(_ v: String, with p: Polynomial) throws -> RationalFunction {
-    try substituting(v, with: RationalFunction(p))
-  }
-
   /// Replaces the named variables by numbers (others stay symbolic).
   /// - Throws: `AlgebraError.divisionByZero` if the denominator becomes zero.
   public func substituting(_ values: [String: Rational]) throws -> RationalFunction {
@@ -257,8 +251,8 @@ public struct RationalFunction: Hashable, Sendable, ExpressibleByIntegerLiteral 
   }
 
   /// Exact value at rational points; nil if some variable has no value or the denominator is 0.
-  public func evaluate(_ values: [String: Rational]) -> Rational? {
-    guard let n = numerator.evaluate(values), let d = denominator.evaluate(values), !d.isZero else {
+  public func value(at values: [String: Rational]) -> Rational? {
+    guard let n = numerator.value(at: values), let d = denominator.value(at: values), !d.isZero else {
       return nil
     }
     return n / d

@@ -48,3 +48,34 @@ struct PrintingTests {
     #expect(rf("eta^2").formatted() == "η²")
   }
 }
+
+@Suite("Printing details")
+struct PrintingDetailTests {
+  @Test("fractions, signs and powers", arguments: [
+    ("-(1 - beta)/eta", "−(1 − β)/η"),
+    ("1/(3*eta)", "1/(3η)"),
+    ("x/3 - y^2/(3*z)", "−(y² − xz)/(3z)"),
+    ("(x-y)^2/(3*(x+y)^3*z)", "(x − y)²/(3z(x + y)³)"),
+    ("2*eta*(1+beta)/(1-beta)^2", "η(2 + 2β)/(1 − β)²"),
+    ("x/3 + 1", "1 + (1/3)x"),
+    ("1 - beta/2", "1 − (1/2)β"),
+    ("(1+x)*(1+y)/(2*z)", "(1 + x)(1 + y)/(2z)"),
+    ("beta1*beta2^2/lambda - m'", "−(λm' − β₁β₂²)/λ"),
+    ("eta*wd/(1 + wd)", "η·wd/(1 + wd)"),
+    ("0", "0"),
+    ("-3/4", "−3/4"),
+  ])
+  func text(input: String, expected: String) {
+    #expect(rf(input).formatted() == expected)
+  }
+
+  @Test func latexAndSympy() {
+    #expect(rf("1/(3*eta)").formatted(.latex) == "\\frac{1}{3\\eta}")
+    #expect(rf("1/(3*eta)").formatted(.sympy) == "1/(3*eta)")
+    #expect(rf("x/3 + 1").formatted(.latex) == "1 + \\frac{1}{3}x")
+    #expect(rf("-(1 - beta)/eta").formatted(.latex) == "-\\frac{1 - \\beta}{\\eta}")
+    #expect(rf("(x-y)^2/z").formatted(.latex) == "\\frac{(x - y)^{2}}{z}")
+    #expect(rf("(x-y)^2/z").formatted(.sympy) == "(x - y)**2/z")
+    #expect(rf("eta^2*beta").formatted(.sympy) == "beta*eta**2")
+  }
+}
