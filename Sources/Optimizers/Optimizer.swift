@@ -1,3 +1,4 @@
+import Dispatch
 import Dynamics
 
 /// An optimizer of DESIGN.md's tables: a method (`kind`), its hyper-parameters, the
@@ -138,7 +139,7 @@ public struct Optimizer: Sendable, Hashable, Codable {
     case .frozenAdam:
       state.secondMoment = nu0
       let eps = T(hyperparameters.eps)
-      state.frozenPreconditioner = nu0.map { $0.squareRoot() + eps }
+      state.frozenPreconditioner = nu0.map { _root($0) + eps }
     case .adafactor:
       for block in layout.blocks {
         let slice = Array(nu0[block.offset..<(block.offset + block.count)])
@@ -336,12 +337,7 @@ extension Optimizer {
     x.withUnsafeMutableBufferPointer { px in
       g.withUnsafeBufferPointer { pg in
         m.withUnsafeMutableBufferPointer { pm in
-          for i in 0..<n {
-            let gi = pg[i]
-            let mi = beta * pm[i] + c * gi
-            pm[i] = mi
-            px[i] -= eta * (a * mi + b * gi)
-          }
+          _forEachChunk(n) { range in _momentumKernel(px, pg, pm, range, beta, c, a, b, eta) }
         }
       }
     }
@@ -362,15 +358,9 @@ extension Optimizer {
         g.withUnsafeBufferPointer { pg in
           state.momentum.withUnsafeMutableBufferPointer { pm in
             state.secondMoment.withUnsafeMutableBufferPointer { pv in
-              for i in 0..<n {
-                let gi = pg[i]
-                let mi = beta * pm[i] + c * gi
-                pm[i] = mi
-                let vi = keep * pv[i] + new * gi * gi
-                pv[i] = vi
-                let p = f * ((q * vi).squareRoot() + eps)
-                px[i] = decay * px[i] - etaT * (a * mi + b * gi) / p
-              }
+              let k = _AdaptiveCoefficients(
+                beta: beta, c: c, keep: keep, new: new, f: f, q: q, eps: eps, eta: etaT, a: a, b: b, decay: decay)
+              _forEachChunk(n) { range in _adaptiveMomentumKernel(px, pg, pm, pv, range, k) }
             }
           }
         }
@@ -379,12 +369,9 @@ extension Optimizer {
       x.withUnsafeMutableBufferPointer { px in
         g.withUnsafeBufferPointer { pg in
           state.secondMoment.withUnsafeMutableBufferPointer { pv in
-            for i in 0..<n {
-              let gi = pg[i]
-              let vi = keep * pv[i] + new * gi * gi
-              pv[i] = vi
-              px[i] = decay * px[i] - etaT * gi / (f * ((q * vi).squareRoot() + eps))
-            }
+            let k = _AdaptiveCoefficients(
+              beta: 0, c: 0, keep: keep, new: new, f: f, q: q, eps: eps, eta: etaT, a: 0, b: 1, decay: decay)
+            _forEachChunk(n) { range in _adaptiveKernel(px, pg, pv, range, k) }
           }
         }
       }
@@ -447,11 +434,11 @@ extension Optimizer {
     case .gd, .hb, .emaHB, .nesterov, .emaNesterov:
       return [T](repeating: 1, count: layout.count)
     case .frozenAdam:
-      return state.frozenPreconditioner ?? state.secondMoment.map { $0.squareRoot() + eps }
+      return state.frozenPreconditioner ?? state.secondMoment.map { _root($0) + eps }
     case .rmsprop, .adagrad, .adam, .adamw, .nadam:
-      return state.secondMoment.map { f * ((q * $0).squareRoot() + eps) }
+      return state.secondMoment.map { f * (_root(q * $0) + eps) }
     case .amsgrad:
-      return state.maxSecondMoment.map { f * ((q * $0).squareRoot() + eps) }
+      return state.maxSecondMoment.map { f * (_root(q * $0) + eps) }
     case .padam:
       let p = T(hyperparameters.padamP)
       return state.secondMoment.map { f * ((q * $0).raised(to: p) + eps) }
@@ -468,13 +455,13 @@ extension Optimizer {
           for i in 0..<rows {
             for j in 0..<cols {
               let nu = rowMean > 0 ? state.rowSecondMoment[r0 + i] * state.columnSecondMoment[c0 + j] / rowMean : 0
-              out[o + i * cols + j] = f * ((q * nu).squareRoot() + eps)
+              out[o + i * cols + j] = f * (_root(q * nu) + eps)
             }
           }
           r0 += rows
           c0 += cols
         } else {
-          for k in 0..<block.count { out[o + k] = f * ((q * state.secondMoment[v0 + k]).squareRoot() + eps) }
+          for k in 0..<block.count { out[o + k] = f * (_root(q * state.secondMoment[v0 + k]) + eps) }
           v0 += block.count
         }
       }
@@ -500,6 +487,90 @@ extension Optimizer {
     }
   }
 }
+
+/// The per-step constants of the fused adaptive update (passed by value, so the
+/// loops read them from registers, not from a closure context that might alias).
+@usableFromInline struct _AdaptiveCoefficients<T: OptimizerScalar>: Sendable {
+  @usableFromInline let beta, c, keep, new, f, q, eps, eta, a, b, decay: T
+  @inlinable init(beta: T, c: T, keep: T, new: T, f: T, q: T, eps: T, eta: T, a: T, b: T, decay: T) {
+    (self.beta, self.c, self.keep, self.new, self.f, self.q) = (beta, c, keep, new, f, q)
+    (self.eps, self.eta, self.a, self.b, self.decay) = (eps, eta, a, b, decay)
+  }
+}
+
+/// m ← βm + c·g; ν ← keep·ν + new·g²; P = f(√(qν) + ε); x ← decay·x − η(a·m + b·g)/P on `range`.
+@inlinable
+func _adaptiveMomentumKernel<T: OptimizerScalar>(
+  _ px: UnsafeMutableBufferPointer<T>, _ pg: UnsafeBufferPointer<T>, _ pm: UnsafeMutableBufferPointer<T>,
+  _ pv: UnsafeMutableBufferPointer<T>, _ range: Range<Int>, _ k: _AdaptiveCoefficients<T>
+) {
+  let (beta, c, keep, new, f, q, eps, eta, a, b, decay) = (k.beta, k.c, k.keep, k.new, k.f, k.q, k.eps, k.eta, k.a, k.b, k.decay)
+  for i in range {
+    let gi = pg[i]
+    let mi = beta * pm[i] + c * gi
+    pm[i] = mi
+    let vi = keep * pv[i] + new * gi * gi
+    pv[i] = vi
+    px[i] = decay * px[i] - eta * (a * mi + b * gi) / (f * (_root(q * vi) + eps))
+  }
+}
+
+/// ν ← keep·ν + new·g²; P = f(√(qν) + ε); x ← decay·x − η g/P on `range`.
+@inlinable
+func _adaptiveKernel<T: OptimizerScalar>(
+  _ px: UnsafeMutableBufferPointer<T>, _ pg: UnsafeBufferPointer<T>, _ pv: UnsafeMutableBufferPointer<T>,
+  _ range: Range<Int>, _ k: _AdaptiveCoefficients<T>
+) {
+  let (keep, new, f, q, eps, eta, decay) = (k.keep, k.new, k.f, k.q, k.eps, k.eta, k.decay)
+  for i in range {
+    let gi = pg[i]
+    let vi = keep * pv[i] + new * gi * gi
+    pv[i] = vi
+    px[i] = decay * px[i] - eta * gi / (f * (_root(q * vi) + eps))
+  }
+}
+
+/// m ← βm + c·g; x ← x − η(a·m + b·g) on `range`.
+@inlinable
+func _momentumKernel<T: OptimizerScalar>(
+  _ px: UnsafeMutableBufferPointer<T>, _ pg: UnsafeBufferPointer<T>, _ pm: UnsafeMutableBufferPointer<T>,
+  _ range: Range<Int>, _ beta: T, _ c: T, _ a: T, _ b: T, _ eta: T
+) {
+  for i in range {
+    let gi = pg[i]
+    let mi = beta * pm[i] + c * gi
+    pm[i] = mi
+    px[i] -= eta * (a * mi + b * gi)
+  }
+}
+
+/// Runs `body` over `0 ..< n` split into contiguous chunks, in parallel on the
+/// available cores when n is large (≥ 2¹⁶ entries per chunk), else in one call.
+/// The fused updates are elementwise, so the result does not depend on the split.
+@inlinable @inline(__always)
+func _forEachChunk(_ n: Int, _ body: (Range<Int>) -> Void) {
+  let k = min(_coreCount, n >> 16)
+  if k <= 1 {
+    body(0..<n)
+    return
+  }
+  // The chunks are disjoint, so the callers' writes through their buffer pointers
+  // never race; the pointers themselves are not Sendable, hence the cast.
+  withoutActuallyEscaping(body) { escapable in
+    let shared = unsafeBitCast(escapable, to: (@Sendable (Range<Int>) -> Void).self)
+    DispatchQueue.concurrentPerform(iterations: k) { c in shared((c * n / k)..<((c + 1) * n / k)) }
+  }
+}
+
+/// Online processor count (at least 1), read once.
+@usableFromInline let _coreCount: Int = max(1, _onlineProcessors())
+
+/// √|v|, the square root used for every P. ν ≥ 0 always, so this is √ν; taking
+/// the magnitude first lets the compiler prove the argument non-negative and emit
+/// packed `sqrtpd` instead of a libm call with an errno branch per element, which
+/// keeps the fused loops vectorised (≈ 2–3× faster on x86-64).
+@inlinable @inline(__always)
+func _root<T: OptimizerScalar>(_ v: T) -> T { v.magnitude.squareRoot() }
 
 /// β^k for a small integer k ≥ 0 (repeated squaring, exact for k = 0).
 @usableFromInline func _power(_ beta: Double, _ k: Int) -> Double {

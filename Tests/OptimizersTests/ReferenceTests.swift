@@ -214,3 +214,24 @@ import Testing
     #expect(state.secondMoment == nu)
   }
 }
+
+/// Long vectors take the parallel, chunked path of the fused loops; it must agree
+/// with the unfused general path (Padam with p = ½ is Adam computed there).
+@Test func parallelFusedPathMatchesGeneralPath() async throws {
+  await propertyCheck(count: 3, input: Gen.double(in: -3...3).array(of: 4), Gen.bool()) { pattern, bias in
+    let n = 300_007  // ≥ 2 chunks of 2¹⁶, not a multiple of the chunk count
+    let h = Hyperparameters(lr: 0.01, biasCorrection: bias, padamP: 0.5)
+    let adam = try Optimizer(.adam, h, parameterCount: n)
+    let padam = try Optimizer(.padam, h, parameterCount: n)
+    var (sa, sp) = (try adam.initialState(as: Double.self), try padam.initialState(as: Double.self))
+    var xa = [Double](repeating: 1, count: n), xp = xa
+    for t in 0..<3 {
+      let g = (0..<n).map { pattern[($0 + t) % 4] * Double($0 % 7 + 1) }
+      adam.step(parameters: &xa, gradient: g, state: &sa)
+      padam.step(parameters: &xp, gradient: g, state: &sp)
+    }
+    // pow(ν, ½) and √ν agree to an ulp or so: 1e-12 relative.
+    #expect(maxRelativeError(xa, xp) < 1e-12)
+    #expect(sa.momentum == sp.momentum && sa.secondMoment == sp.secondMoment)
+  }
+}
