@@ -7,19 +7,18 @@ struct Simulate: ParsableCommand {
     commandName: "simulate",
     abstract: "Run an optimizer on a quadratic ½xᵀAx + bᵀx and hold the trajectory against the theory.",
     discussion: """
-      Records per step (0 = initial state): loss, ‖x‖², ‖∇f‖², ‖P‖²_F and λ₁(P⁻¹A) of the P that step applies,
-      and the iterate's component along the top eigenvector of P^{-1/2}AP^{-1/2}. A run is "diverged" once ‖x‖
-      is non-finite or exceeds 1e150·max(1, ‖x₀‖); it stops there and reports the step.
-      LIST is comma-separated numbers (one number is broadcast). FILE is JSON {"matrix": [[...]], "b": [...]}
-      or a 2-D .npy. Defaults: x0 = 1, m0 = 0, nu0 = 0.
-      --freeze-preconditioner fixes P after the first step (P of step 0, ν updated with g₀): from then on the
-      method is exactly its frozen recurrence on P⁻¹A.
+      Records per step (0 = initial state): loss, ‖x‖², ‖∇f‖², ‖P‖²_F and λ₁(P⁻¹A) of the P that step applies, and the iterate's component along the top eigenvector of P^{-1/2}AP^{-1/2}. A run is "diverged" once ‖x‖ is non-finite or exceeds 1e150·max(1, ‖x₀‖); it stops there and reports the step.
 
-      Examples:
-        aeos simulate ema-hb --eigenvalues 1 --lr 38.1 --steps 10000        # diverges (threshold 38/η)
-        aeos simulate ema-hb --eigenvalues 1 --lr 37 --m0 0.2 --steps 30    # Figure 17: max ‖∇f‖² ≈ 491
-        aeos simulate rmsprop --eigenvalues 1 --nu0 1 --lr 2.2 --steps 2000 # Figure 12: self-stabilising
-        aeos simulate frozen-adam --random-spd 50 --condition 100 --seed 1 --nu0 1 --lr 0.3 --steps 500 --json
+      LIST is comma-separated numbers (one number is broadcast). FILE is JSON {"matrix": [[...]], "b": [...]} or a 2-D .npy. Defaults: x0 = 1, m0 = 0, nu0 = 0.
+
+      --freeze-preconditioner fixes P after the first step (the P of step 0, ν updated with g₀): from then on the method is exactly its frozen recurrence on P⁻¹A.
+
+      Examples (Figures 2, 17 and 12 of Cohen et al. 2022):
+        aeos simulate ema-hb --eigenvalues 1 --lr 38.1 --steps 10000
+        aeos simulate ema-hb --eigenvalues 1 --lr 37 --m0 0.2 --steps 30
+        aeos simulate rmsprop --eigenvalues 1 --nu0 1 --lr 2.2 --steps 20000
+        aeos simulate frozen-adam --random-spd 50 --condition 100 --nu0 1 \\
+          --lr 0.3 --steps 500 --json
       """)
 
   @Argument(help: ArgumentHelp("Optimizer: \(OptimizerKind.allNames).", valueName: "optimizer"))
