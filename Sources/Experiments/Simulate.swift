@@ -143,7 +143,7 @@ public struct SimulateReport: Sendable {
     if r.diverged {
       lines.append("diverged at step \(r.divergedAt ?? 0) (‖x‖ beyond 1e150·max(1, ‖x₀‖))")
     } else {
-      lines.append("stable for \(r.records.count - 1) steps; final loss \(formatHuman(r.records.last?.loss ?? .nan))")
+      lines.append("not diverged in \(r.records.count - 1) steps; final loss \(formatHuman(r.records.last?.loss ?? .nan))")
     }
     lines.append("max ‖∇f‖² = \(formatHuman(peak)) (initial \(formatHuman(r.records.first?.gradNorm2 ?? .nan)))")
     lines.append(
