@@ -151,7 +151,9 @@ public struct SimulateReport: Sendable {
         + (kind.isPreconditioned ? " with the last P" : ""))
     lines.append("")
     let columns = ["step", "loss", "‖x‖²", "‖∇f‖²"] + (kind.isPreconditioned ? ["‖P‖²", "λ₁(P⁻¹A)"] : []) + ["top component"]
-    lines.append(columns.map { $0.padding(toLength: $0 == "step" ? 8 : 20, withPad: " ", startingAt: 0) }.joined())
+    lines.append(
+      columns.map { $0.padding(toLength: $0 == "step" ? 8 : 20, withPad: " ", startingAt: 0) }.joined()
+        .trimmingCharacters(in: .whitespaces))
     let count = r.records.count
     let shown = count <= 21 ? Array(0..<count) : Array(Set((0...20).map { $0 * (count - 1) / 20 })).sorted()
     for i in shown {
