@@ -1,1 +1,0 @@
-// NeuralEngine module — see ../shared/DESIGN.md

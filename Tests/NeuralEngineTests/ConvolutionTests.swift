@@ -1,0 +1,140 @@
+import LinearAlgebra
+import PropertyBased
+import Testing
+
+@testable import NeuralEngine
+
+/// A tiny random CNN on random images: conv (random kernel, stride, padding) →
+/// activation → pooling → conv → activation → flatten → dense.
+func makeConvProblem(seed: UInt64, smooth: Bool) throws -> Problem {
+  var rng = SeededGenerator(seed: seed)
+  func pick(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(rng.next() % UInt64(r.count)) }
+  let acts: [Activation] = smooth ? smoothActivations : Activation.allCases
+  let h = pick(5...7)
+  let w = pick(5...7)
+  let c = pick(1...2)
+  let classes = pick(2...3)
+  let pool: Layer = smooth || pick(0...1) == 0 ? .avgPool(size: 2, stride: pick(1...2)) : .maxPool(size: 2, stride: pick(1...2))
+  let layers: [Layer] = [
+    .conv2D(filters: pick(1...3), kernel: pick(1...3), stride: pick(1...2), padding: pick(0...1) == 0 ? .valid : .same),
+    .activation(acts[pick(0...(acts.count - 1))]),
+    pool,
+    .conv2D(filters: pick(1...3), kernel: pick(1...2), stride: 1, padding: pick(0...1) == 0 ? .valid : .same),
+    .activation(acts[pick(0...(acts.count - 1))]),
+    .flatten,
+    .dense(outputs: classes),
+  ]
+  let model = try Model(inputShape: [h, w, c], layers: layers)
+  let n = pick(1...5)
+  let features = (0..<(n * h * w * c)).map { _ in rng.nextNormal() }
+  let labels = (0..<n).map { _ in pick(0...(classes - 1)) }
+  let data = try Dataset(features: features, labels: labels, featureShape: [h, w, c], classes: classes)
+  let obj = try Objective(model: model, data: data, loss: pick(0...1) == 0 ? .mse : .crossEntropy, chunkSize: pick(1...n))
+  var p: [Double] = model.initialParameters(seed: rng.next())
+  for i in p.indices { p[i] += 0.3 * rng.nextNormal() }
+  return Problem(objective: obj, parameters: p)
+}
+
+@Suite struct ConvolutionTests {
+  /// Same tolerances and reasoning as the MLP tests (smooth activations, average
+  /// pooling: no kinks for a finite-difference step to straddle).
+  @Test func cnnGradientAndHVPMatchFiniteDifferences() async throws {
+    await propertyCheck(count: 25, input: seeds) { seed in
+      let p = try makeConvProblem(seed: seed, smooth: true)
+      let (loss, _, g) = try p.objective.lossAndGradient(parameters: p.parameters)
+      let h = 1e-5
+      for i in 0..<p.count {
+        var plus = p.parameters
+        var minus = p.parameters
+        plus[i] += h
+        minus[i] -= h
+        let fd = (try p.objective.evaluate(parameters: plus).loss - p.objective.evaluate(parameters: minus).loss) / (2 * h)
+        #expect(abs(fd - g[i]) <= 1e-6 * (1 + abs(g[i]) + abs(loss)), "parameter \(i)")
+      }
+      let v = randomVector(p.count, seed: seed &+ 1)
+      let hv = try p.objective.hessianVectorProduct(parameters: p.parameters, vector: v)
+      let gp = try p.objective.lossAndGradient(parameters: zip(p.parameters, v).map { $0 + h * $1 }).gradient
+      let gm = try p.objective.lossAndGradient(parameters: zip(p.parameters, v).map { $0 - h * $1 }).gradient
+      let fd = zip(gp, gm).map { ($0 - $1) / (2 * h) }
+      let tol = 1e-6 * (1 + maxAbs(hv) + maxAbs(g)) * max(1, maxAbs(v))
+      #expect(maxAbsDiff(hv, fd) <= tol, "HVP vs FD \(maxAbsDiff(hv, fd))")
+    }
+  }
+
+  /// With max pooling and ReLU too: uᵀHv = vᵀHu, and chunking does not change the
+  /// gradient or the HVP (round-off tolerances as for the MLP).
+  @Test func cnnHessianSymmetricAndChunkInvariant() async throws {
+    await propertyCheck(count: 25, input: seeds, Gen.int(in: 1...5)) { seed, chunk in
+      let p = try makeConvProblem(seed: seed, smooth: false)
+      let u = randomVector(p.count, seed: seed &+ 2)
+      let v = randomVector(p.count, seed: seed &+ 3)
+      let hu = try p.objective.hessianVectorProduct(parameters: p.parameters, vector: u)
+      let hv = try p.objective.hessianVectorProduct(parameters: p.parameters, vector: v)
+      let scale = 1 + zip(u, hv).map { abs($0 * $1) }.reduce(0, +) + zip(v, hu).map { abs($0 * $1) }.reduce(0, +)
+      #expect(abs(dot(u, hv) - dot(v, hu)) <= 1e-10 * scale)
+      let other = try Objective(model: p.objective.model, data: p.objective.data, loss: p.objective.loss, chunkSize: chunk)
+      let g1 = try p.objective.lossAndGradient(parameters: p.parameters).gradient
+      let g2 = try other.lossAndGradient(parameters: p.parameters).gradient
+      #expect(maxAbsDiff(g1, g2) <= 1e-12 * (1 + maxAbs(g1)))
+      let h2 = try other.hessianVectorProduct(parameters: p.parameters, vector: v)
+      #expect(maxAbsDiff(hv, h2) <= 1e-12 * (1 + maxAbs(hv)))
+    }
+  }
+
+  /// A 1×1 convolution with stride 1 is a dense layer applied at every pixel: the
+  /// outputs agree with a hand-written loop over pixels (exact up to round-off).
+  @Test func convolutionAgreesWithDirectSum() async throws {
+    await propertyCheck(count: 30, input: seeds) { seed in
+      var rng = SeededGenerator(seed: seed)
+      func pick(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(rng.next() % UInt64(r.count)) }
+      let (h, w, c, f, k, s) = (pick(3...6), pick(3...6), pick(1...3), pick(1...3), pick(1...3), pick(1...2))
+      let padding: Padding = pick(0...1) == 0 ? .valid : .same
+      guard let model = try? Model(inputShape: [h, w, c], layers: [.conv2D(filters: f, kernel: k, stride: s, padding: padding), .flatten]) else {
+        return
+      }
+      let x = (0..<(h * w * c)).map { _ in rng.nextNormal() }
+      let p = (0..<model.parameterCount).map { _ in rng.nextNormal() }
+      let out = try Predictor(model: model).outputs(parameters: p, features: x)
+      let (outH, outW): (Int, Int) = padding == .valid ? ((h - k) / s + 1, (w - k) / s + 1) : ((h + s - 1) / s, (w + s - 1) / s)
+      let pt = padding == .valid ? 0 : max((outH - 1) * s + k - h, 0) / 2
+      let pl = padding == .valid ? 0 : max((outW - 1) * s + k - w, 0) / 2
+      #expect(out.count == outH * outW * f)
+      for y in 0..<outH {
+        for xx in 0..<outW {
+          for o in 0..<f {
+            var sum = p[f * c * k * k + o]
+            for ch in 0..<c {
+              for i in 0..<k {
+                for j in 0..<k {
+                  let iy = y * s + i - pt
+                  let ix = xx * s + j - pl
+                  guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                  sum += p[((o * c + ch) * k + i) * k + j] * x[(iy * w + ix) * c + ch]
+                }
+              }
+            }
+            #expect(abs(out[(y * outW + xx) * f + o] - sum) <= 1e-12 * (1 + abs(sum)) * 10)
+          }
+        }
+      }
+    }
+  }
+
+  /// The paper's CNN on a few real images: gradient is finite and the HVP is
+  /// symmetric (uᵀHv = vᵀHu, round-off tolerance 1e-8 relative in Float64 with
+  /// ~10⁵ parameters).
+  @Test func paperCNNOnFashionMNIST() throws {
+    let (train, _) = try FashionMNIST.load(n: 4, as: Double.self)
+    let model = try CNN.make(inputShape: [28, 28, 1], classes: 10, scale: 8)
+    let obj = try Objective(model: model, data: train, loss: .crossEntropy, chunkSize: 3)
+    let p: [Double] = model.initialParameters(seed: 1)
+    let (loss, _, g) = try obj.lossAndGradient(parameters: p)
+    #expect(loss.isFinite && g.allSatisfy(\.isFinite))
+    let u = randomVector(p.count, seed: 5)
+    let v = randomVector(p.count, seed: 6)
+    let hu = try obj.hessianVectorProduct(parameters: p, vector: u)
+    let hv = try obj.hessianVectorProduct(parameters: p, vector: v)
+    let scale = zip(u, hv).map { abs($0 * $1) }.reduce(0, +) + zip(v, hu).map { abs($0 * $1) }.reduce(0, +)
+    #expect(abs(dot(u, hv) - dot(v, hu)) <= 1e-8 * scale)
+  }
+}

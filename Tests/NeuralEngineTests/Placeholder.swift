@@ -1,3 +1,0 @@
-import Testing
-
-// Tests for NeuralEngine live in this folder.
