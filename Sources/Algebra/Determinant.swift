@@ -45,14 +45,14 @@ public func determinant(_ m: [[Polynomial]]) -> Polynomial {
 /// Determinant of a square matrix of rational functions, exact.
 ///
 /// Each row is scaled by the lcm Lᵢ of its denominators to a polynomial row; then
-/// det = det(polynomial matrix) / ∏ Lᵢ, reduced once.
+/// det = det(polynomial matrix) / ∏ Lᵢ, dividing by one Lᵢ at a time.
 /// - Precondition: `m` is square.
 public func determinant(_ m: [[RationalFunction]]) -> RationalFunction {
   let n = m.count
   for row in m { precondition(row.count == n, "determinant: matrix is not square (\(n) rows, a row of \(row.count))") }
   var rows: [[Polynomial]] = []
   rows.reserveCapacity(n)
-  var scale = Polynomial.one
+  var scales: [Polynomial] = []
   for row in m {
     var l = Polynomial.one
     for x in row where !x.isPolynomial {
@@ -63,7 +63,12 @@ public func determinant(_ m: [[RationalFunction]]) -> RationalFunction {
       }
     }
     rows.append(row.map { x in x.isPolynomial ? x.numerator * l : x.numerator * l.divided(by: x.denominator)! })
-    scale = scale * l
+    if !l.isOne { scales.append(l) }
   }
-  return RationalFunction.reduce(determinant(rows), scale)
+  // Divide by one row scale at a time: each step cancels a gcd with a small polynomial.
+  var result = RationalFunction(determinant(rows))
+  for l in scales {
+    result = result * RationalFunction.normalizingDenominator(.one, l)
+  }
+  return result
 }

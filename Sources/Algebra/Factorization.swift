@@ -53,6 +53,9 @@ extension Polynomial {
       let aSym = a.key.terms.count == 1
       let bSym = b.key.terms.count == 1
       if aSym != bSym { return aSym }
+      if aSym, let ma = a.key.terms.keys.first?.names.first, let mb = b.key.terms.keys.first?.names.first {
+        return symbolPrintOrder(ma, mb)
+      }
       return Polynomial.factorOrder(a.key, b.key)
     }
     let factors = ordered.map { (base: $0.key, exponent: $0.value) }

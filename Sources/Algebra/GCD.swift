@@ -153,6 +153,13 @@ extension Polynomial {
       let m = Monomial.gcd(a.monomialContent, b.monomialContent)
       return Polynomial(coefficient: .one, monomial: m)
     }
+    // Monomial contents: gcd = gcd of the monomial contents · gcd of the rest.
+    let ma = a.monomialContent
+    let mb = b.monomialContent
+    if !ma.isOne || !mb.isOne {
+      let rest = gcd(a.dividedExactly(by: ma), b.dividedExactly(by: mb))
+      return rest.multiplied(by: Monomial.gcd(ma, mb))
+    }
     var a = a
     var b = b
     // A common divisor is free of variables that occur in only one argument.
@@ -172,19 +179,21 @@ extension Polynomial {
       break
     }
     if a.terms.count == 1 || b.terms.count == 1 || a == b { return gcd(a, b) }
-    // Main variable: the common one of smallest total degree (cheap PRS).
-    let vars = a.variables.sorted()
-    var v = vars[0]
-    var best = Int.max
-    for x in vars {
-      let d = a.degree(in: x) + b.degree(in: x)
-      if d < best { best = d; v = x }
+    // Common variables, cheapest first (smallest degree sum).
+    let vars = a.variables.sorted().map { x in (x, a.degree(in: x) + b.degree(in: x)) }
+      .sorted { $0.1 < $1.1 }.map(\.0)
+    // If the gcd is free of some variable v (proved on a modular image), it is the gcd of the
+    // contents in v: a recursion on fewer variables, no PRS. This is the common case.
+    let an = a.normalized
+    let bn = b.normalized
+    for x in vars where provablyCoprime(an, bn, in: x) {
+      return gcd(a.content(in: x), b.content(in: x))
     }
+    // Otherwise the primitive PRS in the cheapest variable.
+    let v = vars[0]
     let ca = a.content(in: v)
     let cb = b.content(in: v)
     let c = gcd(ca, cb)
-    // Most pairs are coprime in v: a modular image proves it cheaply, skipping the PRS.
-    if provablyCoprime(a, b, in: v) { return c }
     var f = ca.isOne ? a : a.divided(by: ca)!
     var g = cb.isOne ? b : b.divided(by: cb)!
     if f.degree(in: v) < g.degree(in: v) { swap(&f, &g) }

@@ -3,7 +3,8 @@ import BigInt
 /// Output formats for formulas.
 ///
 /// - `text`: Unicode for people: Greek letters (`eta` → η, `beta1` → β₁), superscript powers,
-///   juxtaposition for products (`2β`, `η²β`; `·` next to multi-letter Latin names: `η·wd`),
+///   juxtaposition for products (`2β`, `η²β`; `·` next to multi-letter Latin names: `η·wd`;
+///   inside a product `eta` comes first, then the other symbols by name),
 ///   Unicode minus with spaces (`1 − β`), rational functions factored: `(2 + 2β)/(η(1 − β))`.
 /// - `latex`: `\frac{2 + 2\beta}{\eta (1 - \beta)}`, `\beta_{1}`, `\mathrm{wd}`.
 /// - `sympy`: a Python expression for SymPy after `from sympy import symbols, Rational` and
@@ -198,7 +199,18 @@ private func renderProduct(_ items: [Item], _ style: Style) -> String {
 }
 
 private func items(of m: Monomial) -> [Item] {
-  zip(m.names, m.exponents).map { Item.symbol($0, $1) }
+  zip(m.names, m.exponents)
+    .sorted { symbolPrintOrder($0.0, $1.0) }
+    .map { Item.symbol($0, $1) }
+}
+
+/// Order of symbols inside a printed product: the learning rate `eta` first (`ηβ`, `η²β`,
+/// `ηλ`, `η·wd`), then the others by name.
+func symbolPrintOrder(_ a: String, _ b: String) -> Bool {
+  let ka = a == "eta" ? 0 : 1
+  let kb = b == "eta" ? 0 : 1
+  if ka != kb { return ka < kb }
+  return a < b
 }
 
 // MARK: - Polynomials

@@ -44,7 +44,10 @@ struct PrintingTests {
     #expect(rf("1 - beta").formatted() == "1 − β")
     #expect(rf("-beta").formatted() == "−β")
     #expect(rf("2*beta").formatted() == "2β")
-    #expect(rf("eta*beta").formatted() == "βη")
+    #expect(rf("eta*beta").formatted() == "ηβ")
+    #expect(rf("eta^2*beta").formatted() == "η²β")
+    #expect(rf("beta*lamda*eta*z").formatted() == "ηβλz")
+    #expect(rf("2*beta*eta/(lamda*eta^2 + beta)").formatted() == "2ηβ/(β + η²λ)")
     #expect(rf("eta^2").formatted() == "η²")
   }
 }
@@ -76,6 +79,6 @@ struct PrintingDetailTests {
     #expect(rf("-(1 - beta)/eta").formatted(.latex) == "-\\frac{1 - \\beta}{\\eta}")
     #expect(rf("(x-y)^2/z").formatted(.latex) == "\\frac{(x - y)^{2}}{z}")
     #expect(rf("(x-y)^2/z").formatted(.sympy) == "(x - y)**2/z")
-    #expect(rf("eta^2*beta").formatted(.sympy) == "beta*eta**2")
+    #expect(rf("eta^2*beta").formatted(.sympy) == "eta**2*beta")
   }
 }
