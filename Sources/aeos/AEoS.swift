@@ -10,6 +10,6 @@ struct AEoS: ParsableCommand {
     abstract: "Stability theory of neural-network optimizers: thresholds, growth factors, simulations, measurements.",
     version: toolkitVersion,
     subcommands: [
-      // each subcommand lives in its own file in this folder
+      Bench.self,
     ])
 }
