@@ -40,6 +40,9 @@ public enum NeuralBench {
     /// Whether `hvpPeakRssMB` isolates the HVP (true) or is the process peak.
     public var hvpPeakRssIsolated: Bool
     public var gradientGflop: Double
+    /// Fastest single run of each (less sensitive to other processes than the median).
+    public var gradientMinMs: Double
+    public var hvpMinMs: Double
     public var hvpToGradient: Double { hvpMs / gradientMs }
 
     /// All `aeos bench` JSON keys of DESIGN.md, in order; keys this component does not
@@ -75,8 +78,8 @@ public enum NeuralBench {
         "workload: \(workload)",
         "dtype: \(dtype)",
         "BLAS GEMM 1024³ peak (same run): \(f(blasPeakGflops)) GFLOP/s",
-        "loss + gradient: \(f(gradientMs, 2)) ms  (\(f(gradientGflop, 2)) GFLOP of GEMMs → \(f(gradientGflop / gradientMs * 1000)) GFLOP/s, \(f(100 * gradientFractionOfPeak))% of peak)",
-        "Hessian-vector product: \(f(hvpMs, 2)) ms  (\(f(hvpToGradient, 2))× the gradient)",
+        "loss + gradient: \(f(gradientMs, 2)) ms (min \(f(gradientMinMs, 2)))  (\(f(gradientGflop, 2)) GFLOP of GEMMs → \(f(gradientGflop / gradientMs * 1000)) GFLOP/s, \(f(100 * gradientFractionOfPeak))% of peak)",
+        "Hessian-vector product: \(f(hvpMs, 2)) ms (min \(f(hvpMinMs, 2)))  (\(f(hvpToGradient, 2))× the gradient)",
       ]
       if let rss = hvpPeakRssMB {
         lines.append("peak resident memory during HVPs: \(f(rss)) MiB\(hvpPeakRssIsolated ? "" : " (process peak; /proc/self/clear_refs not writable)")")
@@ -117,6 +120,7 @@ public enum NeuralBench {
       if r >= 2 { times.append(t) }
     }
     let gradientMs = benchMedian(times)
+    let gradientMin = times.min() ?? .nan
     sink(gradient)
 
     let isolated = resetPeakRSS()
@@ -127,6 +131,7 @@ public enum NeuralBench {
       if r >= 2 { times.append(t) }
     }
     let hvpMs = benchMedian(times)
+    let hvpMin = times.min() ?? .nan
     let rss = peakRSSMegabytes()
     sink(hv)
 
@@ -141,7 +146,7 @@ public enum NeuralBench {
     return Report(
       workload: workload, dtype: o.dtype, blasPeakGflops: peak, gradientMs: gradientMs, hvpMs: hvpMs,
       gradientFractionOfPeak: gflop / (gradientMs / 1000) / peak, hvpPeakRssMB: rss, hvpPeakRssIsolated: isolated,
-      gradientGflop: gflop)
+      gradientGflop: gflop, gradientMinMs: gradientMin, hvpMinMs: hvpMin)
   }
 
   /// Median GFLOP/s of a 1024³ GEMM (5 runs after 2 warm-ups).

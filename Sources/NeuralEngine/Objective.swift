@@ -106,7 +106,9 @@ public struct Objective<T: BLASScalar>: Sendable {
   public func hessianVectorProduct(parameters: [T], vector: [T], into result: inout [T]) throws {
     try check(parameters, "parameters")
     try check(vector, "Hessian-vector product direction")
-    guard vector.allSatisfy({ $0.isFinite }) else {
+    // ‖v‖₂ is NaN or ∞ exactly when v holds a NaN or ∞ (BLAS nrm2 scales, so finite
+    // entries cannot overflow it); one BLAS pass instead of a generic loop.
+    guard BLAS.nrm2(vector).isFinite else {
       throw NeuralEngineError.nonFinite(what: "the Hessian-vector product's direction v")
     }
     if result.count != model.parameterCount { result = [T](repeating: 0, count: model.parameterCount) }
