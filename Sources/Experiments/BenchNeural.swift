@@ -107,7 +107,7 @@ public enum NeuralBench {
     }
     let (train, _) = try FashionMNIST.load(n: o.n, as: T.self)
     let model = try MLP.make(widths: o.widths, activation: .tanh)
-    let objective = try Objective(model: model, data: train, loss: .mse, chunkSize: o.chunkSize ?? o.n)
+    let objective = try Objective(model: model, data: train, loss: .mse, chunkSize: o.chunkSize ?? Objective<T>.defaultChunkSize)
     let theta: [T] = model.initialParameters(seed: 0)
     var v: [T] = model.initialParameters(seed: 1)
     for i in v.indices where v[i] == 0 { v[i] = 1e-2 }
@@ -142,7 +142,7 @@ public enum NeuralBench {
     }
     let gflop = layerFlops / 1e9
     let workload =
-      "Fashion-MNIST n = \(o.n), MLP \(o.widths.map(String.init).joined(separator: "-")) tanh, MSE, chunk \(o.chunkSize ?? o.n)"
+      "Fashion-MNIST n = \(o.n), MLP \(o.widths.map(String.init).joined(separator: "-")) tanh, MSE, chunks of \(o.chunkSize ?? Objective<T>.defaultChunkSize)"
     return Report(
       workload: workload, dtype: o.dtype, blasPeakGflops: peak, gradientMs: gradientMs, hvpMs: hvpMs,
       gradientFractionOfPeak: gflop / (gradientMs / 1000) / peak, hvpPeakRssMB: rss, hvpPeakRssIsolated: isolated,

@@ -35,12 +35,15 @@ public struct Objective<T: BLASScalar>: Sendable {
   public let data: Dataset<T>
   public let loss: Loss
   public let chunkSize: Int
+  /// 1000 examples: the MLP benchmark runs as fast as with one 5000-example chunk
+  /// (slightly faster: the elementwise passes stay in cache) at half the memory.
+  public static var defaultChunkSize: Int { 1000 }
   private let cache = WorkspaceCache<T>()
 
   /// - Throws: `NeuralEngineError` if the data's feature count differs from the
   ///   model's input size, the model's output size from the number of classes, a
   ///   label is out of range, or `chunkSize` < 1.
-  public init(model: Model, data: Dataset<T>, loss: Loss, chunkSize: Int = 5000) throws {
+  public init(model: Model, data: Dataset<T>, loss: Loss, chunkSize: Int = Objective.defaultChunkSize) throws {
     guard chunkSize >= 1 else {
       throw NeuralEngineError.invalidArgument(name: "chunk size", value: "\(chunkSize)", expected: "a positive integer")
     }

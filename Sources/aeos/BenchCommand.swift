@@ -18,7 +18,7 @@ struct Bench: ParsableCommand {
   @Option(help: "float32 or float64.") var dtype = "float32"
   @Option(help: "Training examples (1...60000).") var n = 5000
   @Option(help: "Layer widths, comma-separated, 784 first and 10 last.") var widths = "784,200,200,200,10"
-  @Option(name: .customLong("chunk-size"), help: "Examples per chunk (default: n, one chunk).") var chunkSize: Int?
+  @Option(name: .customLong("chunk-size"), help: "Examples per chunk (default 1000).") var chunkSize: Int?
   @Option(help: "Timed repetitions (after 2 warm-ups).") var repeats = 10
 
   func validate() throws {
