@@ -16,7 +16,13 @@ public enum NeuralBench {
     public var widths: [Int]
     public var chunkSize: Int?
     public var repeats: Int
-    public init(dtype: String = "float32", n: Int = 5000, widths: [Int] = [784, 200, 200, 200, 10], chunkSize: Int? = nil, repeats: Int = 10) {
+    /// Worker threads over chunks (`Objective.threads`).
+    public var threads: Int
+    public init(
+      dtype: String = "float32", n: Int = 5000, widths: [Int] = [784, 200, 200, 200, 10], chunkSize: Int? = nil, repeats: Int = 10,
+      threads: Int = 1
+    ) {
+      self.threads = threads
       self.dtype = dtype
       self.n = n
       self.widths = widths
@@ -107,7 +113,7 @@ public enum NeuralBench {
     }
     let (train, _) = try FashionMNIST.load(n: o.n, as: T.self)
     let model = try MLP.make(widths: o.widths, activation: .tanh)
-    let objective = try Objective(model: model, data: train, loss: .mse, chunkSize: o.chunkSize ?? Objective<T>.defaultChunkSize)
+    let objective = try Objective(model: model, data: train, loss: .mse, chunkSize: o.chunkSize ?? Objective<T>.defaultChunkSize, threads: o.threads)
     let theta: [T] = model.initialParameters(seed: 0)
     var v: [T] = model.initialParameters(seed: 1)
     for i in v.indices where v[i] == 0 { v[i] = 1e-2 }
@@ -143,6 +149,7 @@ public enum NeuralBench {
     let gflop = layerFlops / 1e9
     let workload =
       "Fashion-MNIST n = \(o.n), MLP \(o.widths.map(String.init).joined(separator: "-")) tanh, MSE, chunks of \(o.chunkSize ?? Objective<T>.defaultChunkSize)"
+      + (o.threads > 1 ? ", \(o.threads) worker threads" : "")
     return Report(
       workload: workload, dtype: o.dtype, blasPeakGflops: peak, gradientMs: gradientMs, hvpMs: hvpMs,
       gradientFractionOfPeak: gflop / (gradientMs / 1000) / peak, hvpPeakRssMB: rss, hvpPeakRssIsolated: isolated,

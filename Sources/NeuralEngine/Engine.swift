@@ -89,6 +89,15 @@ final class Workspace<T: BLASScalar>: @unchecked Sendable {
     hasTangents = true
   }
 
+  private var accumulatorStorage: UnsafeMutablePointer<T>?
+  /// A parameter-sized buffer for a worker's partial gradient or HVP.
+  func accumulator(count: Int) -> UnsafeMutablePointer<T> {
+    if let p = accumulatorStorage { return p }
+    let p = Self.allocate(count, &owned)
+    accumulatorStorage = p
+    return p
+  }
+
   deinit {
     for p in owned { p.deallocate() }
   }

@@ -20,10 +20,12 @@ struct Bench: ParsableCommand {
   @Option(help: "Layer widths, comma-separated, 784 first and 10 last.") var widths = "784,200,200,200,10"
   @Option(name: .customLong("chunk-size"), help: "Examples per chunk (default 1000).") var chunkSize: Int?
   @Option(help: "Timed repetitions (after 2 warm-ups).") var repeats = 10
+  @Option(help: "Worker threads over chunks; use with OPENBLAS_NUM_THREADS=1.") var threads = 1
 
   func validate() throws {
     guard dtype == "float32" || dtype == "float64" else { throw ValidationError("--dtype \(dtype): expected float32 or float64") }
     guard (1...60000).contains(n) else { throw ValidationError("--n \(n): expected 1...60000") }
+    guard threads >= 1 else { throw ValidationError("--threads \(threads): expected at least 1") }
     guard repeats >= 1 else { throw ValidationError("--repeats \(repeats): expected at least 1") }
     if let c = chunkSize, c < 1 { throw ValidationError("--chunk-size \(c): expected a positive integer") }
     let parts = widths.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -34,7 +36,7 @@ struct Bench: ParsableCommand {
 
   func run() throws {
     let w = widths.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-    let report = try NeuralBench.run(.init(dtype: dtype, n: n, widths: w, chunkSize: chunkSize, repeats: repeats))
+    let report = try NeuralBench.run(.init(dtype: dtype, n: n, widths: w, chunkSize: chunkSize, repeats: repeats, threads: threads))
     // lanczos20_ms, adam_step_ms, derive_builtins_ms, quadratic_adam_1e6_ms and
     // tracked_run_s belong to other components; they are null until wired here.
     if json { print(report.json()) } else { print(report.text) }
