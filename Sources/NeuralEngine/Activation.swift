@@ -1,3 +1,4 @@
+import Dispatch
 import LinearAlgebra
 
 /// An elementwise activation σ applied to pre-activations z.
@@ -16,6 +17,15 @@ import LinearAlgebra
 /// functions of `FastMath` (relative error a few ulps in the working precision).
 public enum Activation: String, Sendable, Hashable, CaseIterable, Codable {
   case identity, tanh, relu, elu, softplus, gelu
+
+  /// Whether σ′ and σ″ can be computed from the output a = σ(z) alone, so the
+  /// engine may overwrite z with a (tanh: σ′ = 1 − a²; ReLU and ELU: z > 0 ⇔ a > 0).
+  var derivativesFromOutput: Bool {
+    switch self {
+    case .identity, .tanh, .relu, .elu: true
+    case .softplus, .gelu: false
+    }
+  }
 
   /// σ(x) in double precision, with the engine's own formulas (for tests and tools).
   public func value(_ x: Double) -> Double { dispatchValue(self, x) }
@@ -123,6 +133,24 @@ enum GeluFn: ActivationFunction {
 /// `Double` specialisation and to one activation, so each inner loop is a plain,
 /// vectorisable loop without calls.
 enum Kernels {
+  /// Runs `body` over two halves of 0..<units on two threads when there is enough
+  /// work (`units`·`unitSize` ≥ 2¹⁶ numbers), else on the calling thread.
+  @inline(__always)
+  static func split(_ units: Int, unitSize: Int, _ body: (Int, Int) -> Void) {
+    if parallelElementwise && units >= 2 && units * unitSize >= 1 << 16 {
+      let half = units / 2
+      withoutActuallyEscaping(body) { escapable in
+        // The two halves touch disjoint memory; the box only carries the closure across.
+        let box = UncheckedBox(value: escapable)
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+          if part == 0 { box.value(0, half) } else { box.value(half, units - half) }
+        }
+      }
+    } else {
+      body(0, units)
+    }
+  }
+
   @inline(__always)
   static func cast<T, F>(_ p: UnsafeMutablePointer<T>, _: F.Type) -> UnsafeMutablePointer<F> {
     UnsafeMutableRawPointer(p).assumingMemoryBound(to: F.self)
@@ -138,12 +166,15 @@ enum Kernels {
     _ act: Activation, z: UnsafeMutablePointer<T>, a: UnsafeMutablePointer<T>, rows: Int, cols: Int,
     bias: UnsafePointer<T>?
   ) {
-    if T.self == Float.self {
-      Impl<Float>.biasActivate(act, cast(z, Float.self), cast(a, Float.self), rows, cols, bias.map { cast($0, Float.self) })
-    } else if T.self == Double.self {
-      Impl<Double>.biasActivate(act, cast(z, Double.self), cast(a, Double.self), rows, cols, bias.map { cast($0, Double.self) })
-    } else {
-      preconditionFailure("NeuralEngine computes in Float or Double")
+    // Without a bias every element is independent: split by elements.
+    let (r, c) = bias == nil ? (rows * cols, 1) : (rows, cols)
+    split(r, unitSize: c) { start, count in
+      let o = start * c
+      if T.self == Float.self {
+        Impl<Float>.biasActivate(act, cast(z + o, Float.self), cast(a + o, Float.self), count, c, bias.map { cast($0, Float.self) })
+      } else {
+        Impl<Double>.biasActivate(act, cast(z + o, Double.self), cast(a + o, Double.self), count, c, bias.map { cast($0, Double.self) })
+      }
     }
   }
 
@@ -152,10 +183,25 @@ enum Kernels {
     _ act: Activation, g: UnsafeMutablePointer<T>, z: UnsafePointer<T>, a: UnsafePointer<T>, count: Int
   ) {
     if act == .identity { return }
+    split(count, unitSize: 1) { o, n in
+      if T.self == Float.self {
+        Impl<Float>.multiplyDerivative(act, cast(g + o, Float.self), cast(z + o, Float.self), cast(a + o, Float.self), n)
+      } else {
+        Impl<Double>.multiplyDerivative(act, cast(g + o, Double.self), cast(z + o, Double.self), cast(a + o, Double.self), n)
+      }
+    }
+  }
+
+  /// g ← g ⊙ σ′(z) for a rows×cols block, and out[j] += Σᵢ g[i, j] (the bias
+  /// gradient) in the same pass.
+  static func multiplyDerivativeAndSum<T: BLASScalar>(
+    _ act: Activation, g: UnsafeMutablePointer<T>, z: UnsafePointer<T>, a: UnsafePointer<T>, rows: Int, cols: Int,
+    into out: UnsafeMutablePointer<T>
+  ) {
     if T.self == Float.self {
-      Impl<Float>.multiplyDerivative(act, cast(g, Float.self), cast(z, Float.self), cast(a, Float.self), count)
+      Impl<Float>.multiplyDerivativeAndSum(act, cast(g, Float.self), cast(z, Float.self), cast(a, Float.self), rows, cols, cast(out, Float.self))
     } else {
-      Impl<Double>.multiplyDerivative(act, cast(g, Double.self), cast(z, Double.self), cast(a, Double.self), count)
+      Impl<Double>.multiplyDerivativeAndSum(act, cast(g, Double.self), cast(z, Double.self), cast(a, Double.self), rows, cols, cast(out, Double.self))
     }
   }
 
@@ -163,10 +209,12 @@ enum Kernels {
   static func tangentForward<T: BLASScalar>(
     _ act: Activation, rz: UnsafePointer<T>, ra: UnsafeMutablePointer<T>, z: UnsafePointer<T>, a: UnsafePointer<T>, count: Int
   ) {
-    if T.self == Float.self {
-      Impl<Float>.tangentForward(act, cast(rz, Float.self), cast(ra, Float.self), cast(z, Float.self), cast(a, Float.self), count)
-    } else {
-      Impl<Double>.tangentForward(act, cast(rz, Double.self), cast(ra, Double.self), cast(z, Double.self), cast(a, Double.self), count)
+    split(count, unitSize: 1) { o, n in
+      if T.self == Float.self {
+        Impl<Float>.tangentForward(act, cast(rz + o, Float.self), cast(ra + o, Float.self), cast(z + o, Float.self), cast(a + o, Float.self), n)
+      } else {
+        Impl<Double>.tangentForward(act, cast(rz + o, Double.self), cast(ra + o, Double.self), cast(z + o, Double.self), cast(a + o, Double.self), n)
+      }
     }
   }
 
@@ -177,12 +225,14 @@ enum Kernels {
     rz: UnsafePointer<T>, count: Int
   ) {
     if act == .identity { return }
-    if T.self == Float.self {
-      Impl<Float>.tangentBackward(
-        act, cast(g, Float.self), cast(rg, Float.self), cast(z, Float.self), cast(a, Float.self), cast(rz, Float.self), count)
-    } else {
-      Impl<Double>.tangentBackward(
-        act, cast(g, Double.self), cast(rg, Double.self), cast(z, Double.self), cast(a, Double.self), cast(rz, Double.self), count)
+    split(count, unitSize: 1) { o, n in
+      if T.self == Float.self {
+        Impl<Float>.tangentBackward(
+          act, cast(g + o, Float.self), cast(rg + o, Float.self), cast(z + o, Float.self), cast(a + o, Float.self), cast(rz + o, Float.self), n)
+      } else {
+        Impl<Double>.tangentBackward(
+          act, cast(g + o, Double.self), cast(rg + o, Double.self), cast(z + o, Double.self), cast(a + o, Double.self), cast(rz + o, Double.self), n)
+      }
     }
   }
 
@@ -228,7 +278,16 @@ enum Impl<F: FastFloat> {
   ) {
     var zp = z
     var ap = a
-    if let b = bias {
+    if let b = bias, z == a {
+      // In place through one pointer, so the loop needs no runtime alias check.
+      for _ in 0..<rows {
+        for j in 0..<cols { zp[j] = A.value(zp[j] + b[j]) }
+        zp += cols
+      }
+    } else if z == a {
+      let n = rows * cols
+      for i in 0..<n { zp[i] = A.value(zp[i]) }
+    } else if let b = bias {
       for _ in 0..<rows {
         for j in 0..<cols {
           let v = zp[j] + b[j]
@@ -262,6 +321,36 @@ enum Impl<F: FastFloat> {
     _: A.Type, _ g: UnsafeMutablePointer<F>, _ z: UnsafePointer<F>, _ a: UnsafePointer<F>, _ n: Int
   ) {
     for i in 0..<n { g[i] = g[i] * A.d1(z[i], a[i]) }
+  }
+
+  static func multiplyDerivativeAndSum(
+    _ act: Activation, _ g: UnsafeMutablePointer<F>, _ z: UnsafePointer<F>, _ a: UnsafePointer<F>, _ rows: Int, _ cols: Int,
+    _ out: UnsafeMutablePointer<F>
+  ) {
+    switch act {
+    case .identity: multiplyDerivativeAndSum(IdentityFn.self, g, z, a, rows, cols, out)
+    case .tanh: multiplyDerivativeAndSum(TanhFn.self, g, z, a, rows, cols, out)
+    case .relu: multiplyDerivativeAndSum(ReluFn.self, g, z, a, rows, cols, out)
+    case .elu: multiplyDerivativeAndSum(EluFn.self, g, z, a, rows, cols, out)
+    case .softplus: multiplyDerivativeAndSum(SoftplusFn.self, g, z, a, rows, cols, out)
+    case .gelu: multiplyDerivativeAndSum(GeluFn.self, g, z, a, rows, cols, out)
+    }
+  }
+
+  @inline(__always)
+  static func multiplyDerivativeAndSum<A: ActivationFunction>(
+    _: A.Type, _ g: UnsafeMutablePointer<F>, _ z: UnsafePointer<F>, _ a: UnsafePointer<F>, _ rows: Int, _ cols: Int,
+    _ out: UnsafeMutablePointer<F>
+  ) {
+    var o = 0
+    for _ in 0..<rows {
+      for j in 0..<cols {
+        let d = g[o + j] * A.d1(z[o + j], a[o + j])
+        g[o + j] = d
+        out[j] += d
+      }
+      o += cols
+    }
   }
 
   static func tangentForward(
@@ -315,3 +404,12 @@ enum Impl<F: FastFloat> {
     }
   }
 }
+
+struct UncheckedBox<V>: @unchecked Sendable {
+  let value: V
+}
+
+/// Whether elementwise loops split across two threads. Off: OpenBLAS's worker
+/// threads keep spinning for a while after each GEMM, and a second thread of ours
+/// then competes with them (measured slower on the 2-core benchmark machine).
+let parallelElementwise = false

@@ -7,7 +7,8 @@ final class Workspace<T: BLASScalar>: @unchecked Sendable {
   let rows: Int
   let stages: [Stage]
   private var owned: [UnsafeMutableRawPointer] = []
-  /// Pre-activations z and outputs a per stage (a == z for the identity).
+  /// Pre-activations z and outputs a per stage (a overwrites z when the activation's
+  /// derivatives follow from its output: identity, tanh, ReLU, ELU).
   var z: [UnsafeMutablePointer<T>] = []
   var a: [UnsafeMutablePointer<T>] = []
   /// im2col matrices of the convolution stages.
@@ -44,7 +45,7 @@ final class Workspace<T: BLASScalar>: @unchecked Sendable {
       maxSize = max(maxSize, s.inSize, s.outSize)
       let zp = Self.allocate(rows * s.outSize, &owned)
       z.append(zp)
-      a.append(s.activation == .identity ? zp : Self.allocate(rows * s.outSize, &owned))
+      a.append(s.activation.derivativesFromOutput ? zp : Self.allocate(rows * s.outSize, &owned))
       if case .linear(let lin) = s.kind, lin.conv != nil {
         let n = rows * lin.positions * lin.inFeatures
         cols.append(Self.allocate(n, &owned))
@@ -86,6 +87,15 @@ final class Workspace<T: BLASScalar>: @unchecked Sendable {
     }
     rg = (Self.allocate(rows * maxSize, &owned), Self.allocate(rows * maxSize, &owned))
     hasTangents = true
+  }
+
+  private var accumulatorStorage: UnsafeMutablePointer<T>?
+  /// A parameter-sized buffer for a worker's partial gradient or HVP.
+  func accumulator(count: Int) -> UnsafeMutablePointer<T> {
+    if let p = accumulatorStorage { return p }
+    let p = Self.allocate(count, &owned)
+    accumulatorStorage = p
+    return p
   }
 
   deinit {
@@ -299,8 +309,13 @@ enum Engine {
       let input = s == 0 ? x : UnsafePointer(ws.a[s - 1])
       let rinput: UnsafePointer<T>? = (v != nil && hasInputTangent[s]) ? UnsafePointer(ws.ra[s - 1]) : nil
       let tangentHere = v != nil && (hasInputTangent[s] || isLinear(stage))
+      var biasGradientDone = false
       if tangentHere {
         Kernels.tangentBackward(stage.activation, g: g, rg: rg, z: z, a: a, rz: UnsafePointer(ws.rz[s]), count: count)
+      } else if v == nil, case .linear(let lin) = stage.kind {
+        Kernels.multiplyDerivativeAndSum(
+          stage.activation, g: g, z: z, a: a, rows: rows * lin.positions, cols: lin.outFeatures, into: out + lin.biasOffset)
+        biasGradientDone = true
       } else {
         Kernels.multiplyDerivative(stage.activation, g: g, z: z, a: a, count: count)
       }
@@ -339,7 +354,7 @@ enum Engine {
           }
         } else {
           gemm(.transposed, .none, nOut, k, m, UnsafePointer(g), src, 1, out + lin.weightOffset)
-          Kernels.addColumnSums(UnsafePointer(g), rows: m, cols: nOut, into: out + lin.biasOffset)
+          if !biasGradientDone { Kernels.addColumnSums(UnsafePointer(g), rows: m, cols: nOut, into: out + lin.biasOffset) }
           if needInputGradient {
             if let geometry = lin.conv, let dc = ws.dcols {
               gemm(.none, .none, m, k, nOut, UnsafePointer(g), wW, 0, dc)

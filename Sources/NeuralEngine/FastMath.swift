@@ -25,6 +25,8 @@ protocol FastFloat: BinaryFloatingPoint {
   static var expClamp: Self { get }
   /// |x| above which tanh x rounds to ±1 in this precision.
   static var tanhClamp: Self { get }
+  /// tanh x in this precision (see `FastMath.tanh`).
+  static func tanhKernel(_ x: Self) -> Self
 }
 
 extension Float: FastFloat {
@@ -36,9 +38,9 @@ extension Float: FastFloat {
   @inline(__always) static var ln2Hi: Float { 0.693_145_751_953_125 }
   @inline(__always) static var ln2Lo: Float { 1.428_606_765_330_187_045e-06 }
   @inline(__always) static func expm1Reduced(_ r: Float) -> Float {
-    // Taylor to r⁸/8!: the remainder ≤ 0.347⁹/9! ≈ 2.0e-10 relative to |r|, far below ulp.
-    let p: Float = 1.0 / 40320.0
-    var q = p * r + 1.0 / 5040.0
+    // Taylor to r⁷/7!: the remainder ≤ 0.347⁸/8! ≈ 5.2e-9 (1.5e-8 relative to |r|),
+    // below half an ulp of float32 (6e-8).
+    var q: Float = 1.0 / 5040.0
     q = q * r + 1.0 / 720.0
     q = q * r + 1.0 / 120.0
     q = q * r + 1.0 / 24.0
@@ -60,7 +62,31 @@ extension Float: FastFloat {
     return q * s2
   }
   @inline(__always) static var expClamp: Float { 80 }
-  @inline(__always) static var tanhClamp: Float { 10 }
+  @inline(__always) static var tanhClamp: Float { 9 }
+  /// tanh x ≈ x·P(x²)/Q(x²) on |x| ≤ 9 (±1 beyond, where tanh rounds to ±1 in float32),
+  /// P of degree 6 and Q of degree 3 in x². Coefficients fitted for this project
+  /// (iteratively reweighted least squares on the relative error, Lawson weights;
+  /// script in the commit message): relative error 6.6e-9 in exact arithmetic,
+  /// ≤ 6 ulp when evaluated in float32 (mean 0.75 ulp). About 15 operations, a third
+  /// of the exp-based form, which matters because Swift compiles for baseline SSE.
+  @inline(__always) static func tanhKernel(_ x0: Float) -> Float {
+    var x = x0 > 9 ? 9 : x0
+    x = x < -9 ? -9 : x
+    let t = x * x
+    var p: Float = -8.488_571_848_406_831e-14
+    p = p * t + 5.277_900_317_650_965e-11
+    p = p * t - 2.022_514_212_971_207_8e-08
+    p = p * t + 1.115_429_194_839_070_7e-05
+    p = p * t + 0.003_103_954_966_815_189
+    p = p * t + 0.130_840_090_962_312_78
+    p = p * t + 0.999_999_993_404_296_7
+    var q: Float = 0.000_254_614_320_591_636_75
+    q = q * t + 0.024_495_173_770_737_61
+    q = q * t + 0.464_173_362_043_677_4
+    q = q * t + 1
+    let y = x * p / q
+    return y > 1 ? 1 : (y < -1 ? -1 : y)
+  }
 }
 
 extension Double: FastFloat {
@@ -102,6 +128,7 @@ extension Double: FastFloat {
   }
   @inline(__always) static var expClamp: Double { 700 }
   @inline(__always) static var tanhClamp: Double { 20 }
+  @inline(__always) static func tanhKernel(_ x: Double) -> Double { FastMath.tanhByExpm1(x) }
 }
 
 /// Elementary functions, branch-free apart from selects.
@@ -135,9 +162,13 @@ enum FastMath {
     return s * F.expm1Reduced(r) + s
   }
 
+  /// tanh x: a rational approximation in Float, `tanhByExpm1` in Double. Relative
+  /// error a few ulps; NaN propagates.
+  @inline(__always) static func tanh<F: FastFloat>(_ x: F) -> F { F.tanhKernel(x) }
+
   /// tanh x = sign(x)·E/(E + 2) with E = e^{2|x|} − 1; relative error a few ulps for
   /// all x (no cancellation near 0), exactly ±1 for |x| ≥ tanhClamp. NaN propagates.
-  @inline(__always) static func tanh<F: FastFloat>(_ x: F) -> F {
+  @inline(__always) static func tanhByExpm1<F: FastFloat>(_ x: F) -> F {
     var a = x < 0 ? -x : x
     a = a > F.tanhClamp ? F.tanhClamp : a
     let e = expm1(a + a)

@@ -1,24 +1,22 @@
 import Foundation
 import LinearAlgebra
 
-/// Holds one reusable workspace; a concurrent second caller gets a fresh one.
+/// Holds reusable workspaces (one per concurrent worker); a caller that finds none
+/// free gets a fresh one.
 final class WorkspaceCache<T: BLASScalar>: @unchecked Sendable {
   private let lock = NSLock()
-  private var spare: Workspace<T>?
+  private var spares: [Workspace<T>] = []
 
   func take(stages: [Stage], rows: Int) -> Workspace<T> {
     lock.lock()
     defer { lock.unlock() }
-    if let w = spare, w.rows == rows {
-      spare = nil
-      return w
-    }
+    if let i = spares.firstIndex(where: { $0.rows == rows }) { return spares.remove(at: i) }
     return Workspace(stages: stages, rows: rows)
   }
 
   func give(_ w: Workspace<T>) {
     lock.lock()
-    spare = w
+    if spares.count < 16 { spares.append(w) }
     lock.unlock()
   }
 }
@@ -35,14 +33,28 @@ public struct Objective<T: BLASScalar>: Sendable {
   public let data: Dataset<T>
   public let loss: Loss
   public let chunkSize: Int
+  /// Worker threads that process separate chunks concurrently (1: chunks in
+  /// sequence, GEMMs threaded by BLAS). More than 1 pays off with a single-threaded
+  /// BLAS (e.g. OPENBLAS_NUM_THREADS=1): the elementwise loops then run in parallel
+  /// too and BLAS threads need no synchronisation. Each worker has its own workspace
+  /// and accumulator; partial sums are added in worker order, so results are
+  /// deterministic for a given `threads` (and equal to the sequential ones up to
+  /// round-off).
+  public let threads: Int
+  /// 1000 examples: the MLP benchmark runs as fast as with one 5000-example chunk
+  /// (slightly faster: the elementwise passes stay in cache) at half the memory.
+  public static var defaultChunkSize: Int { 1000 }
   private let cache = WorkspaceCache<T>()
 
   /// - Throws: `NeuralEngineError` if the data's feature count differs from the
   ///   model's input size, the model's output size from the number of classes, a
   ///   label is out of range, or `chunkSize` < 1.
-  public init(model: Model, data: Dataset<T>, loss: Loss, chunkSize: Int = 5000) throws {
+  public init(model: Model, data: Dataset<T>, loss: Loss, chunkSize: Int = Objective.defaultChunkSize, threads: Int = 1) throws {
     guard chunkSize >= 1 else {
       throw NeuralEngineError.invalidArgument(name: "chunk size", value: "\(chunkSize)", expected: "a positive integer")
+    }
+    guard threads >= 1 else {
+      throw NeuralEngineError.invalidArgument(name: "threads", value: "\(threads)", expected: "a positive integer")
     }
     guard data.featureCount == model.inputSize else {
       throw NeuralEngineError.shapeMismatch(
@@ -59,6 +71,7 @@ public struct Objective<T: BLASScalar>: Sendable {
     self.data = data
     self.loss = loss
     self.chunkSize = chunkSize
+    self.threads = threads
   }
 
   /// Number of parameters expected.
@@ -106,7 +119,9 @@ public struct Objective<T: BLASScalar>: Sendable {
   public func hessianVectorProduct(parameters: [T], vector: [T], into result: inout [T]) throws {
     try check(parameters, "parameters")
     try check(vector, "Hessian-vector product direction")
-    guard vector.allSatisfy({ $0.isFinite }) else {
+    // ‖v‖₂ is NaN or ∞ exactly when v holds a NaN or ∞ (BLAS nrm2 scales, so finite
+    // entries cannot overflow it); one BLAS pass instead of a generic loop.
+    guard BLAS.nrm2(vector).isFinite else {
       throw NeuralEngineError.nonFinite(what: "the Hessian-vector product's direction v")
     }
     if result.count != model.parameterCount { result = [T](repeating: 0, count: model.parameterCount) }
@@ -122,44 +137,94 @@ public struct Objective<T: BLASScalar>: Sendable {
   private func run(parameters: [T], direction: UnsafePointer<T>?, out: UnsafeMutablePointer<T>?) throws -> (loss: Double, accuracy: Double) {
     let n = data.count
     let rows = min(chunkSize, n)
-    let ws = cache.take(stages: model.stages, rows: rows)
-    defer { cache.give(ws) }
-    if direction != nil { ws.ensureTangents() }
-    if let out { out.update(repeating: 0, count: model.parameterCount) }
-    let d = data.featureCount
-    let classes = model.outputSize
-    let stages = model.stages
-    var total = 0.0
-    var correct = 0
-    try parameters.withUnsafeBufferPointer { wb in
+    let chunks = (n + rows - 1) / rows
+    let workers = min(threads, chunks)
+    let count = model.parameterCount
+    if let out { out.update(repeating: 0, count: count) }
+    return try parameters.withUnsafeBufferPointer { wb in
       try data.features.withUnsafeBufferPointer { xb in
         try data.labels.withUnsafeBufferPointer { lb in
-          guard let w = wb.baseAddress, let x = xb.baseAddress, let labels = lb.baseAddress else { return }
-          var start = 0
-          while start < n {
-            let m = min(rows, n - start)
-            let xc = x + start * d
-            Engine.forward(stages: stages, parameters: w, direction: direction, x: xc, rows: m, workspace: ws)
-            let last = stages.count - 1
-            let f = last >= 0 ? UnsafePointer(ws.a[last]) : xc
-            let tangent: (rf: UnsafePointer<T>, rg: UnsafeMutablePointer<T>)? =
-              direction != nil && last >= 0 ? (UnsafePointer(ws.ra[last]), ws.rg.0) : nil
-            let (s, c) = Engine.loss(
-              loss, output: f, classes: classes, labels: labels + start, rows: m, totalRows: n, g: ws.g.0,
-              probabilities: ws.probabilities, tangent: tangent)
-            guard s.isFinite else {
-              throw NeuralEngineError.nonFinite(what: "the forward pass (loss of examples \(start)..<\(start + m))")
+          guard let w = wb.baseAddress, let x = xb.baseAddress, let labels = lb.baseAddress else { return (.nan, .nan) }
+          if workers == 1 {
+            let ws = cache.take(stages: model.stages, rows: rows)
+            defer { cache.give(ws) }
+            let (s, c) = try runChunks(0..<n, w, direction, x, labels, ws, out)
+            return (s / Double(n), Double(c) / Double(n))
+          }
+          // Contiguous groups of whole chunks, one per worker.
+          let perWorker = (chunks + workers - 1) / workers
+          let spaces = (0..<workers).map { _ in cache.take(stages: model.stages, rows: rows) }
+          defer { for ws in spaces { cache.give(ws) } }
+          var results = [Result<(Double, Int), any Error>](repeating: .success((0, 0)), count: workers)
+          let box = UncheckedBox(value: (w, direction, x, labels, out))
+          let spacesBox = UncheckedBox(value: spaces)
+          results.withUnsafeMutableBufferPointer { rb in
+            let rbox = UncheckedBox(value: rb)
+            DispatchQueue.concurrentPerform(iterations: workers) { k in
+              let (w, direction, x, labels, out) = box.value
+              let ws = spacesBox.value[k]
+              let lo = min(n, k * perWorker * rows)
+              let hi = min(n, (k + 1) * perWorker * rows)
+              var target = out
+              if out != nil && k > 0 {
+                let p = ws.accumulator(count: count)
+                p.update(repeating: 0, count: count)
+                target = p
+              }
+              rbox.value[k] = Result { try self.runChunks(lo..<hi, w, direction, x, labels, ws, target) }
             }
+          }
+          var total = 0.0
+          var correct = 0
+          for r in results {
+            let (s, c) = try r.get()
             total += s
             correct += c
-            if let out {
-              Engine.backward(stages: stages, parameters: w, direction: direction, x: xc, rows: m, workspace: ws, out: out)
-            }
-            start += m
           }
+          if let out {
+            for k in 1..<workers { T._axpy(count, 1, spaces[k].accumulator(count: count), out) }
+          }
+          return (total / Double(n), Double(correct) / Double(n))
         }
       }
     }
-    return (total / Double(n), Double(correct) / Double(n))
+  }
+
+  /// Forward, loss and (if `out`) backward over the examples in `range`, chunk by
+  /// chunk, accumulating into `out`; returns (Σ loss, correct).
+  private func runChunks(
+    _ range: Range<Int>, _ w: UnsafePointer<T>, _ direction: UnsafePointer<T>?, _ x: UnsafePointer<T>,
+    _ labels: UnsafePointer<Int>, _ ws: Workspace<T>, _ out: UnsafeMutablePointer<T>?
+  ) throws -> (Double, Int) {
+    if direction != nil { ws.ensureTangents() }
+    let d = data.featureCount
+    let classes = model.outputSize
+    let stages = model.stages
+    let n = data.count
+    var total = 0.0
+    var correct = 0
+    var start = range.lowerBound
+    while start < range.upperBound {
+      let m = min(ws.rows, range.upperBound - start)
+      let xc = x + start * d
+      Engine.forward(stages: stages, parameters: w, direction: direction, x: xc, rows: m, workspace: ws)
+      let last = stages.count - 1
+      let f = last >= 0 ? UnsafePointer(ws.a[last]) : xc
+      let tangent: (rf: UnsafePointer<T>, rg: UnsafeMutablePointer<T>)? =
+        direction != nil && last >= 0 ? (UnsafePointer(ws.ra[last]), ws.rg.0) : nil
+      let (s, c) = Engine.loss(
+        loss, output: f, classes: classes, labels: labels + start, rows: m, totalRows: n, g: ws.g.0,
+        probabilities: ws.probabilities, tangent: tangent)
+      guard s.isFinite else {
+        throw NeuralEngineError.nonFinite(what: "the forward pass (loss of examples \(start)..<\(start + m))")
+      }
+      total += s
+      correct += c
+      if let out {
+        Engine.backward(stages: stages, parameters: w, direction: direction, x: xc, rows: m, workspace: ws, out: out)
+      }
+      start += m
+    }
+    return (total, correct)
   }
 }

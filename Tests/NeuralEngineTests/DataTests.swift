@@ -167,3 +167,33 @@ func isError(_ body: () throws -> Void, _ matches: (NeuralEngineError) -> Bool) 
     }
   }
 }
+
+@Suite struct CIFARTests {
+  /// Records of 1 label byte + R, G, B planes become channels-last rows:
+  /// pixel p, channel c ← byte 1 + c·1024 + p of its record.
+  @Test func binaryRecordsBecomeChannelsLast() async throws {
+    await propertyCheck(count: 5, input: Gen.int(in: 1...3), seeds) { records, seed in
+      var rng = SeededGenerator(seed: seed)
+      var bytes = [UInt8]()
+      var labels = [UInt8]()
+      for _ in 0..<records {
+        let l = UInt8(rng.next() % 10)
+        labels.append(l)
+        bytes.append(l)
+        for _ in 0..<3072 { bytes.append(UInt8(truncatingIfNeeded: rng.next())) }
+      }
+      let path = temporaryPath("data_batch.bin")
+      defer { try? FileManager.default.removeItem(atPath: path) }
+      try FileBytes.write(bytes, to: path)
+      let (pixels, got) = try CIFAR10.raw(files: [path])
+      #expect(got == labels)
+      for r in 0..<records {
+        for p in stride(from: 0, to: 1024, by: 97) {
+          for c in 0..<3 { #expect(pixels[r * 3072 + p * 3 + c] == bytes[r * 3073 + 1 + c * 1024 + p]) }
+        }
+      }
+      try FileBytes.write(Array(bytes.dropLast()), to: path)
+      #expect(isError({ _ = try CIFAR10.raw(files: [path]) }) { if case .corruptCIFAR = $0 { true } else { false } })
+    }
+  }
+}

@@ -107,12 +107,13 @@ import Testing
     }
   }
 
-  /// Loss, gradient and HVP do not depend on the chunk size (up to round-off of the
-  /// summation order: 1e-12 relative).
+  /// Loss, gradient and HVP do not depend on the chunk size or the number of worker
+  /// threads (up to round-off of the summation order: 1e-12 relative).
   @Test func chunkingInvariance() async throws {
-    await propertyCheck(count: 30, input: seeds, Gen.int(in: 1...20)) { seed, chunk in
+    await propertyCheck(count: 30, input: seeds, Gen.int(in: 1...20), Gen.int(in: 1...4)) { seed, chunk, threads in
       let p = try makeProblem(seed: seed, activations: Activation.allCases, n: 20)
-      let other = try Objective(model: p.objective.model, data: p.objective.data, loss: p.objective.loss, chunkSize: chunk)
+      let other = try Objective(
+        model: p.objective.model, data: p.objective.data, loss: p.objective.loss, chunkSize: chunk, threads: threads)
       let v = randomVector(p.count, seed: seed &+ 5)
       let (l1, a1, g1) = try p.objective.lossAndGradient(parameters: p.parameters)
       let (l2, a2, g2) = try other.lossAndGradient(parameters: p.parameters)

@@ -1,0 +1,215 @@
+import Foundation
+import LinearAlgebra
+import NeuralEngine
+
+/// The neural-engine part of `aeos bench`: full-batch loss + gradient and
+/// Hessian-vector product of an MLP on Fashion-MNIST, beside the same run's BLAS
+/// GEMM peak.
+///
+/// FLOPs are counted as the GEMMs actually needed (DESIGN.md): forward 2·n·Σ in·out,
+/// weight gradients 2·n·Σ in·out, input gradients 2·n·Σ in·out for every layer but
+/// the first. Times are medians of repeated runs after warm-up, all in one process.
+public enum NeuralBench {
+  public struct Options: Sendable {
+    public var dtype: String
+    public var n: Int
+    public var widths: [Int]
+    public var chunkSize: Int?
+    public var repeats: Int
+    /// Worker threads over chunks (`Objective.threads`).
+    public var threads: Int
+    public init(
+      dtype: String = "float32", n: Int = 5000, widths: [Int] = [784, 200, 200, 200, 10], chunkSize: Int? = nil, repeats: Int = 10,
+      threads: Int = 1
+    ) {
+      self.threads = threads
+      self.dtype = dtype
+      self.n = n
+      self.widths = widths
+      self.chunkSize = chunkSize
+      self.repeats = repeats
+    }
+  }
+
+  public struct Report: Sendable, Equatable {
+    public var workload: String
+    public var dtype: String
+    /// Same-run GEMM 1024³ rate (sgemm for float32, dgemm for float64), GFLOP/s.
+    public var blasPeakGflops: Double
+    public var gradientMs: Double
+    public var hvpMs: Double
+    /// FLOPs of the gradient's GEMMs / (gradient time · BLAS peak).
+    public var gradientFractionOfPeak: Double
+    /// Peak resident memory while computing HVPs (VmHWM after resetting it through
+    /// /proc/self/clear_refs; the whole process's peak where that is not allowed), MiB.
+    public var hvpPeakRssMB: Double?
+    /// Whether `hvpPeakRssMB` isolates the HVP (true) or is the process peak.
+    public var hvpPeakRssIsolated: Bool
+    public var gradientGflop: Double
+    /// Fastest single run of each (less sensitive to other processes than the median).
+    public var gradientMinMs: Double
+    public var hvpMinMs: Double
+    public var hvpToGradient: Double { hvpMs / gradientMs }
+
+    /// All `aeos bench` JSON keys of DESIGN.md, in order; keys this component does not
+    /// measure come from `extra` (null when absent).
+    public func jsonObject(extra: [String: Double?] = [:]) -> [(String, Double?, String?)] {
+      func e(_ k: String) -> (String, Double?, String?) { (k, extra[k] ?? nil, nil) }
+      return [
+        ("workload", nil, workload), ("dtype", nil, dtype), ("blas_peak_gflops", blasPeakGflops, nil),
+        ("gradient_ms", gradientMs, nil), ("hvp_ms", hvpMs, nil), e("lanczos20_ms"), e("adam_step_ms"),
+        ("gradient_fraction_of_peak", gradientFractionOfPeak, nil), ("hvp_peak_rss_mb", hvpPeakRssMB, nil),
+        e("derive_builtins_ms"), e("quadratic_adam_1e6_ms"), e("tracked_run_s"),
+      ]
+    }
+
+    /// One JSON document (numbers at full double precision, unmeasured keys null).
+    public func json(extra: [String: Double?] = [:]) -> String {
+      let fields = jsonObject(extra: extra).map { key, number, text -> String in
+        let value: String
+        if let text { value = "\"\(text.replacingOccurrences(of: "\"", with: "\\\""))\"" } else if let number, number.isFinite {
+          value = "\(number)"
+        } else {
+          value = "null"
+        }
+        return "  \"\(key)\": \(value)"
+      }
+      return "{\n" + fields.joined(separator: ",\n") + "\n}"
+    }
+
+    /// Human-readable summary.
+    public var text: String {
+      func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
+      var lines = [
+        "workload: \(workload)",
+        "dtype: \(dtype)",
+        "BLAS GEMM 1024³ peak (same run): \(f(blasPeakGflops)) GFLOP/s",
+        "loss + gradient: \(f(gradientMs, 2)) ms (min \(f(gradientMinMs, 2)))  (\(f(gradientGflop, 2)) GFLOP of GEMMs → \(f(gradientGflop / gradientMs * 1000)) GFLOP/s, \(f(100 * gradientFractionOfPeak))% of peak)",
+        "Hessian-vector product: \(f(hvpMs, 2)) ms (min \(f(hvpMinMs, 2)))  (\(f(hvpToGradient, 2))× the gradient)",
+      ]
+      if let rss = hvpPeakRssMB {
+        lines.append("peak resident memory during HVPs: \(f(rss)) MiB\(hvpPeakRssIsolated ? "" : " (process peak; /proc/self/clear_refs not writable)")")
+      }
+      return lines.joined(separator: "\n")
+    }
+  }
+
+  /// Runs the workload. Throws if Fashion-MNIST is missing (no synthetic fallback).
+  public static func run(_ o: Options) throws -> Report {
+    switch o.dtype {
+    case "float32": return try run(o, Float.self)
+    case "float64": return try run(o, Double.self)
+    default: throw NeuralEngineError.invalidArgument(name: "--dtype", value: o.dtype, expected: "float32 or float64")
+    }
+  }
+
+  static func run<T: BLASScalar>(_ o: Options, _: T.Type) throws -> Report {
+    guard o.widths.count >= 2, o.widths.first == 784 else {
+      throw NeuralEngineError.invalidArgument(
+        name: "--widths", value: o.widths.map(String.init).joined(separator: ","), expected: "784 first (Fashion-MNIST pixels), then layer widths")
+    }
+    guard o.widths.last == 10 else {
+      throw NeuralEngineError.invalidArgument(name: "--widths", value: o.widths.map(String.init).joined(separator: ","), expected: "10 last (classes)")
+    }
+    let (train, _) = try FashionMNIST.load(n: o.n, as: T.self)
+    let model = try MLP.make(widths: o.widths, activation: .tanh)
+    let objective = try Objective(model: model, data: train, loss: .mse, chunkSize: o.chunkSize ?? Objective<T>.defaultChunkSize, threads: o.threads)
+    let theta: [T] = model.initialParameters(seed: 0)
+    var v: [T] = model.initialParameters(seed: 1)
+    for i in v.indices where v[i] == 0 { v[i] = 1e-2 }
+
+    let peak = gemmPeak(T.self)
+    var gradient = [T](repeating: 0, count: model.parameterCount)
+    var times: [Double] = []
+    for r in 0..<(o.repeats + 2) {
+      let t = try timed { _ = try objective.lossAndGradient(parameters: theta, gradient: &gradient) }
+      if r >= 2 { times.append(t) }
+    }
+    let gradientMs = benchMedian(times)
+    let gradientMin = times.min() ?? .nan
+    sink(gradient)
+
+    let isolated = resetPeakRSS()
+    var hv = [T](repeating: 0, count: model.parameterCount)
+    times = []
+    for r in 0..<(o.repeats + 2) {
+      let t = try timed { try objective.hessianVectorProduct(parameters: theta, vector: v, into: &hv) }
+      if r >= 2 { times.append(t) }
+    }
+    let hvpMs = benchMedian(times)
+    let hvpMin = times.min() ?? .nan
+    let rss = peakRSSMegabytes()
+    sink(hv)
+
+    var layerFlops = 0.0
+    for (i, pair) in zip(o.widths, o.widths.dropFirst()).enumerated() {
+      let f = 2 * Double(o.n) * Double(pair.0 * pair.1)
+      layerFlops += i == 0 ? 2 * f : 3 * f
+    }
+    let gflop = layerFlops / 1e9
+    let workload =
+      "Fashion-MNIST n = \(o.n), MLP \(o.widths.map(String.init).joined(separator: "-")) tanh, MSE, chunks of \(o.chunkSize ?? Objective<T>.defaultChunkSize)"
+      + (o.threads > 1 ? ", \(o.threads) worker threads" : "")
+    return Report(
+      workload: workload, dtype: o.dtype, blasPeakGflops: peak, gradientMs: gradientMs, hvpMs: hvpMs,
+      gradientFractionOfPeak: gflop / (gradientMs / 1000) / peak, hvpPeakRssMB: rss, hvpPeakRssIsolated: isolated,
+      gradientGflop: gflop, gradientMinMs: gradientMin, hvpMinMs: hvpMin)
+  }
+
+  /// Median GFLOP/s of a 1024³ GEMM (5 runs after 2 warm-ups).
+  public static func gemmPeak<T: BLASScalar>(_: T.Type, size: Int = 1024) -> Double {
+    let n = size
+    var rng = SeededGenerator(seed: 42)
+    let a = (0..<(n * n)).map { _ in T(rng.nextUniform() - 0.5) }
+    let b = (0..<(n * n)).map { _ in T(rng.nextUniform() - 0.5) }
+    var c = [T](repeating: 0, count: n * n)
+    var times: [Double] = []
+    for r in 0..<7 {
+      let t0 = DispatchTime.now().uptimeNanoseconds
+      a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+          c.withUnsafeMutableBufferPointer { pc in BLAS.gemm(m: n, n: n, k: n, a: pa, b: pb, c: pc) }
+        }
+      }
+      let t1 = DispatchTime.now().uptimeNanoseconds
+      if r >= 2 { times.append(Double(t1 - t0) / 1e9) }
+    }
+    sink(c)
+    return 2 * Double(n * n * n) / benchMedian(times) / 1e9
+  }
+
+  private static func timed(_ body: () throws -> Void) rethrows -> Double {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    try body()
+    let t1 = DispatchTime.now().uptimeNanoseconds
+    return Double(t1 - t0) / 1e6
+  }
+
+  /// Resets the kernel's resident-set high-water mark (Linux ≥ 4.0); false if not possible.
+  private static func resetPeakRSS() -> Bool {
+    guard let h = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
+    defer { try? h.close() }
+    do {
+      try h.write(contentsOf: Array("5".utf8))
+      return true
+    } catch { return false }
+  }
+
+  /// VmHWM from /proc/self/status in MiB, or nil where unavailable.
+  private static func peakRSSMegabytes() -> Double? {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+      let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+      if parts.count >= 2, let kb = Double(parts[1]) { return kb / 1024 }
+    }
+    return nil
+  }
+}
+
+private func benchMedian(_ xs: [Double]) -> Double {
+  let s = xs.sorted()
+  guard !s.isEmpty else { return .nan }
+  return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+@inline(never) private func sink<T>(_ x: T) { withExtendedLifetime(x) {} }
