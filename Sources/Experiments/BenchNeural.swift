@@ -1,6 +1,8 @@
 import Foundation
 import LinearAlgebra
 import NeuralEngine
+import Curvature
+import Optimizers
 
 /// The neural-engine part of `aeos bench`: full-batch loss + gradient and
 /// Hessian-vector product of an MLP on Fashion-MNIST, beside the same run's BLAS
@@ -49,6 +51,10 @@ public enum NeuralBench {
     /// Fastest single run of each (less sensitive to other processes than the median).
     public var gradientMinMs: Double
     public var hvpMinMs: Double
+    /// 20 Lanczos iterations (20 HVPs plus reorthogonalisation) on the workload's Hessian, ms.
+    public var lanczos20Ms: Double?
+    /// One full-batch Adam step: loss + gradient, then the update, ms.
+    public var adamStepMs: Double?
     public var hvpToGradient: Double { hvpMs / gradientMs }
 
     /// All `aeos bench` JSON keys of DESIGN.md, in order; keys this component does not
@@ -57,7 +63,7 @@ public enum NeuralBench {
       func e(_ k: String) -> (String, Double?, String?) { (k, extra[k] ?? nil, nil) }
       return [
         ("workload", nil, workload), ("dtype", nil, dtype), ("blas_peak_gflops", blasPeakGflops, nil),
-        ("gradient_ms", gradientMs, nil), ("hvp_ms", hvpMs, nil), e("lanczos20_ms"), e("adam_step_ms"),
+        ("gradient_ms", gradientMs, nil), ("hvp_ms", hvpMs, nil), ("lanczos20_ms", lanczos20Ms, nil), ("adam_step_ms", adamStepMs, nil),
         ("gradient_fraction_of_peak", gradientFractionOfPeak, nil), ("hvp_peak_rss_mb", hvpPeakRssMB, nil),
         e("derive_builtins_ms"), e("quadratic_adam_1e6_ms"), e("tracked_run_s"),
       ]
@@ -87,6 +93,8 @@ public enum NeuralBench {
         "loss + gradient: \(f(gradientMs, 2)) ms (min \(f(gradientMinMs, 2)))  (\(f(gradientGflop, 2)) GFLOP of GEMMs → \(f(gradientGflop / gradientMs * 1000)) GFLOP/s, \(f(100 * gradientFractionOfPeak))% of peak)",
         "Hessian-vector product: \(f(hvpMs, 2)) ms (min \(f(hvpMinMs, 2)))  (\(f(hvpToGradient, 2))× the gradient)",
       ]
+      if let l = lanczos20Ms { lines.append("Lanczos, 20 iterations on the Hessian: \(f(l, 1)) ms") }
+      if let a = adamStepMs { lines.append("full-batch Adam step (gradient + update): \(f(a, 2)) ms") }
       if let rss = hvpPeakRssMB {
         lines.append("peak resident memory during HVPs: \(f(rss)) MiB\(hvpPeakRssIsolated ? "" : " (process peak; /proc/self/clear_refs not writable)")")
       }
@@ -103,7 +111,7 @@ public enum NeuralBench {
     }
   }
 
-  static func run<T: BLASScalar>(_ o: Options, _: T.Type) throws -> Report {
+  static func run<T: BLASScalar & OptimizerScalar>(_ o: Options, _: T.Type) throws -> Report {
     guard o.widths.count >= 2, o.widths.first == 784 else {
       throw NeuralEngineError.invalidArgument(
         name: "--widths", value: o.widths.map(String.init).joined(separator: ","), expected: "784 first (Fashion-MNIST pixels), then layer widths")
@@ -150,10 +158,38 @@ public enum NeuralBench {
     let workload =
       "Fashion-MNIST n = \(o.n), MLP \(o.widths.map(String.init).joined(separator: "-")) tanh, MSE, chunks of \(o.chunkSize ?? Objective<T>.defaultChunkSize)"
       + (o.threads > 1 ? ", \(o.threads) worker threads" : "")
+    // Lanczos: 20 iterations on the Hessian operator (vectors in Double, HVPs in T).
+    let op = SymmetricOperator(dimension: model.parameterCount) { u in
+      let hu = try objective.hessianVectorProduct(parameters: theta, vector: u.map { T($0) })
+      return hu.map { Double($0) }
+    }
+    times = []
+    for _ in 0..<3 {
+      let t = try timed { sink(try Lanczos(maxIterations: 20, tolerance: 0).top(1, of: op)) }
+      times.append(t)
+    }
+    let lanczosMs = benchMedian(times)
+
+    // Adam: one full-batch step (gradient, then the update) on flat parameters with block shapes.
+    let layout = try Optimizers.ParameterLayout(shapes: model.layout.blocks.map(\.shape))
+    let adam = try Optimizer(.adam, Hyperparameters(lr: 1e-3), layout: layout)
+    var state = try adam.initialState(as: T.self)
+    var params = theta
+    times = []
+    for r in 0..<(o.repeats + 2) {
+      let t = try timed {
+        _ = try objective.lossAndGradient(parameters: params, gradient: &gradient)
+        adam.step(parameters: &params, gradient: gradient, state: &state)
+      }
+      if r >= 2 { times.append(t) }
+    }
+    let adamMs = benchMedian(times)
+    sink(params)
+
     return Report(
       workload: workload, dtype: o.dtype, blasPeakGflops: peak, gradientMs: gradientMs, hvpMs: hvpMs,
       gradientFractionOfPeak: gflop / (gradientMs / 1000) / peak, hvpPeakRssMB: rss, hvpPeakRssIsolated: isolated,
-      gradientGflop: gflop, gradientMinMs: gradientMin, hvpMinMs: hvpMin)
+      gradientGflop: gflop, gradientMinMs: gradientMin, hvpMinMs: hvpMin, lanczos20Ms: lanczosMs, adamStepMs: adamMs)
   }
 
   /// Median GFLOP/s of a 1024³ GEMM (5 runs after 2 warm-ups).

@@ -34,11 +34,43 @@ struct Bench: ParsableCommand {
     }
   }
 
+  @Flag(help: "Also run the reference implementations side by side (benchmarks/sympy_derive.py and benchmarks/adam_numpy.py; needs python3 with sympy and numpy).")
+  var reference = false
+
   func run() throws {
     let w = widths.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+    printError("bench: neural engine (\(dtype), n = \(n))…")
     let report = try NeuralBench.run(.init(dtype: dtype, n: n, widths: w, chunkSize: chunkSize, repeats: repeats, threads: threads))
-    // lanczos20_ms, adam_step_ms, derive_builtins_ms, quadratic_adam_1e6_ms and
-    // tracked_run_s belong to other components; they are null until wired here.
-    if json { print(report.json()) } else { print(report.text) }
+    printError("bench: theory (derive the five built-ins)…")
+    let derive = try TheoryBench.deriveBuiltinsMilliseconds()
+    printError("bench: quadratic laboratory (Adam, 1000 steps, n = 10⁶)…")
+    let adam = try SimulateBench.quadraticAdamMilliseconds()
+    var sympy: Double?
+    var numpy: Double?
+    if reference {
+      printError("bench: references (SymPy, NumPy)…")
+      sympy = TheoryBench.sympyDeriveMilliseconds()
+      numpy = SimulateBench.numpyQuadraticAdamMilliseconds()
+    }
+    // tracked_run_s is the tracked-run workload of the curvature issue: null until it exists.
+    let extra: [String: Double?] = ["derive_builtins_ms": derive, "quadratic_adam_1e6_ms": adam, "tracked_run_s": nil]
+    if json {
+      var fields: [(String, JSONValue)] = report.jsonObject(extra: extra).map { key, number, text in
+        (key, text.map { .string($0) } ?? .optional(number))
+      }
+      if reference {
+        fields.append(("sympy_derive_ms", .optional(sympy)))
+        fields.append(("numpy_quadratic_adam_1e6_ms", .optional(numpy)))
+      }
+      print(JSONValue.object(fields).serialized(pretty: true))
+    } else {
+      print(report.text)
+      var line = "derive the five Table-1 methods: \(String(format: "%.2f", derive)) ms"
+      if let sympy { line += "  (SymPy, same run, import included: \(String(format: "%.0f", sympy)) ms → \(String(format: "%.0f", sympy / derive))×)" }
+      print(line)
+      line = "quadratic Adam, 1000 steps, n = 10⁶: \(String(format: "%.0f", adam)) ms"
+      if let numpy { line += "  (NumPy, same run: \(String(format: "%.0f", numpy)) ms → \(String(format: "%.2f", numpy / adam))×)" }
+      print(line)
+    }
   }
 }
