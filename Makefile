@@ -3,6 +3,10 @@ APT_PACKAGES := liblapacke-dev libgsl-dev libopenblas-dev zlib1g-dev pkg-config 
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 AEOS := .build/release/aeos
+# Where the CPU has AVX2 and FMA (x86-64-v3, e.g. every AMD EPYC here), compile the
+# Swift loops for it: the elementwise passes of the engine and the optimizers' fused
+# loops run twice as wide. Elsewhere the portable baseline build is used.
+CPU_FLAGS := $(shell grep -q -w avx2 /proc/cpuinfo 2>/dev/null && grep -q -w fma /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc haswell")
 
 .PHONY: deps build demo test bench clean
 
@@ -17,7 +21,7 @@ deps:
 	else echo "apt packages present"; fi
 
 build: deps
-	$(SWIFT) build -c release --product aeos
+	$(SWIFT) build -c release --product aeos $(CPU_FLAGS)
 
 demo: build
 	$(AEOS) verify
@@ -27,7 +31,7 @@ test: deps
 	$(SWIFT) test --skip-build --parallel
 
 bench: build
-	$(AEOS) bench
+	$(AEOS) bench --reference
 
 clean:
 	rm -rf .build
