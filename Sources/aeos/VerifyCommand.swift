@@ -4,12 +4,12 @@ import Experiments
 struct VerifyCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "verify",
-    abstract: "The main job: the theory checked against the paper, and the quadratic laboratory against the theory.")
+    abstract: "The main job: the theory against the paper, the quadratic laboratory against the theory, and the neural engine on Fashion-MNIST against finite differences.")
 
   @Flag(help: "Print one JSON document.") var json = false
 
   func run() throws {
-    let checks = Verify.theoryChecks() + Verify.quadraticChecks()
+    let checks = Verify.theoryChecks() + Verify.quadraticChecks() + Verify.engineChecks()
     if json {
       print(JSONValue.object([("checks", .array(checks.map(\.json))), ("passed", .bool(checks.allSatisfy(\.passed)))]).serialized(pretty: true))
     } else {
