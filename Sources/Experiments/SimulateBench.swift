@@ -61,20 +61,6 @@ public enum SimulateBench {
   /// Runs benchmarks/adam_numpy.py (the same loop in NumPy) if python3 with NumPy
   /// is available; its median milliseconds, or nil.
   public static func numpyQuadraticAdamMilliseconds(script: String = "benchmarks/adam_numpy.py", repeats: Int = 3) -> Double? {
-    guard FileManager.default.fileExists(atPath: script) else { return nil }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", script, "--json", "--repeats", String(max(1, repeats))]
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = Pipe()
-    guard (try? p.run()) != nil else { return nil }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0,
-      let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-      let ms = obj["quadratic_adam_1e6_ms"] as? Double
-    else { return nil }
-    return ms
+    PythonReference.milliseconds(script: script, arguments: ["--json", "--repeats", String(max(1, repeats))], key: "quadratic_adam_1e6_ms")
   }
 }

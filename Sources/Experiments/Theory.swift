@@ -49,6 +49,16 @@ public struct TheorySubject: Sendable {
     }
   }
 
+  /// The leading JSON fields of every theory report: the subject, lr and β₁.
+  func jsonHead(lr: Double) -> [(String, JSONValue)] {
+    let name: (String, JSONValue)
+    switch source {
+    case .optimizer: name = ("optimizer", .string(label))
+    case .rule: name = ("rule", .string(label))
+    }
+    return [name, ("lr", .number(lr)), ("beta1", .optional(beta1))]
+  }
+
   public var label: String {
     switch source {
     case let .optimizer(kind, _): kind.rawValue
@@ -87,15 +97,7 @@ public struct ThresholdReport: Sendable {
   public func formula(_ f: OutputFormat) -> String? { closedForm?.formatted(f) }
 
   public var json: JSONValue {
-    var fields: [(String, JSONValue)] = []
-    switch subject.source {
-    case .optimizer: fields.append(("optimizer", .string(subject.label)))
-    case .rule: fields.append(("rule", .string(subject.label)))
-    }
-    fields += [
-      ("lr", .number(lr)),
-      ("beta1", .optional(subject.beta1)),
-    ]
+    var fields = subject.jsonHead(lr: lr)
     if case .rule = subject.source {
       fields.append(("parameters", .object(subject.recurrence.parameters.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) })))
     }
@@ -137,14 +139,8 @@ public struct GrowthReport: Sendable {
   }
 
   public var json: JSONValue {
-    var fields: [(String, JSONValue)] = []
-    switch subject.source {
-    case .optimizer: fields.append(("optimizer", .string(subject.label)))
-    case .rule: fields.append(("rule", .string(subject.label)))
-    }
+    var fields = subject.jsonHead(lr: lr)
     fields += [
-      ("lr", .number(lr)),
-      ("beta1", .optional(subject.beta1)),
       ("threshold", .optional(threshold)),
       ("points", .array(points.map { .object([("eigenvalue", .number($0.eigenvalue)), ("factor", .number($0.factor))]) })),
     ]

@@ -27,21 +27,7 @@ public enum TheoryBench {
   /// Runs benchmarks/sympy_derive.py (the same derivation in SymPy, import
   /// included) if python3 with SymPy is available; milliseconds or nil.
   public static func sympyDeriveMilliseconds(script: String = "benchmarks/sympy_derive.py") -> Double? {
-    guard FileManager.default.fileExists(atPath: script) else { return nil }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", script, "--json"]
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = Pipe()
-    guard (try? p.run()) != nil else { return nil }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0,
-      let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-      let ms = obj["derive_builtins_ms"] as? Double
-    else { return nil }
-    return ms
+    PythonReference.milliseconds(script: script, arguments: ["--json"], key: "derive_builtins_ms")
   }
 }
 
@@ -53,4 +39,26 @@ public func median(_ xs: [Double]) -> Double {
   let s = xs.sorted()
   guard !s.isEmpty else { return .nan }
   return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// Runs a reference script of benchmarks/ with python3 and reads one number from the
+/// JSON it prints; nil when the script, python3 or its packages are missing.
+enum PythonReference {
+  static func milliseconds(script: String, arguments: [String], key: String) -> Double? {
+    guard FileManager.default.fileExists(atPath: script) else { return nil }
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", script] + arguments
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = Pipe()
+    guard (try? p.run()) != nil else { return nil }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0,
+      let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      let ms = obj[key] as? Double
+    else { return nil }
+    return ms
+  }
 }
