@@ -6,12 +6,15 @@ import Foundation
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
-    abstract: "Time the neural engine (loss + gradient, Hessian-vector product) against the same run's BLAS peak.",
+    abstract: "Speed figures in one process: the neural engine against the same run's BLAS peak, the derivations, the quadratic laboratory.",
     discussion: """
       Workload: the first n Fashion-MNIST training images (standardised), an MLP with the given widths \
       and tanh, MSE loss, full batch. FLOPs count the GEMMs actually needed: forward 2·n·Σ in·out, \
       weight gradients 2·n·Σ in·out, input gradients for every layer but the first. Times are medians \
-      of repeated runs after a warm-up. Needs the Debian package dataset-fashion-mnist.
+      of repeated runs after a warm-up. Needs the Debian package dataset-fashion-mnist. Also: 20 Lanczos \
+      iterations on the workload's Hessian, one full-batch Adam step, the derivation of the five Table-1 \
+      methods, and Adam for 1000 steps on a 10⁶-dimensional quadratic; --reference runs SymPy and NumPy \
+      doing the same work, in the same run (the JAX side is benchmarks/jax_mlp.py, run by hand).
       """)
 
   @Flag(help: "Print one JSON document.") var json = false
