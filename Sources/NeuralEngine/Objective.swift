@@ -148,7 +148,7 @@ public struct Objective<T: BLASScalar>: Sendable {
           if workers == 1 {
             let ws = cache.take(stages: model.stages, rows: rows)
             defer { cache.give(ws) }
-            let (s, c) = try runChunks(0..<n, w, direction, x, labels, ws, out)
+            let (s, c) = try runChunks(0..<n, parameters, w, direction, x, labels, ws, out)
             return (s / Double(n), Double(c) / Double(n))
           }
           // Contiguous groups of whole chunks, one per worker.
@@ -171,7 +171,7 @@ public struct Objective<T: BLASScalar>: Sendable {
                 p.update(repeating: 0, count: count)
                 target = p
               }
-              rbox.value[k] = Result { try self.runChunks(lo..<hi, w, direction, x, labels, ws, target) }
+              rbox.value[k] = Result { try self.runChunks(lo..<hi, parameters, w, direction, x, labels, ws, target) }
             }
           }
           var total = 0.0
@@ -193,7 +193,7 @@ public struct Objective<T: BLASScalar>: Sendable {
   /// Forward, loss and (if `out`) backward over the examples in `range`, chunk by
   /// chunk, accumulating into `out`; returns (Σ loss, correct).
   private func runChunks(
-    _ range: Range<Int>, _ w: UnsafePointer<T>, _ direction: UnsafePointer<T>?, _ x: UnsafePointer<T>,
+    _ range: Range<Int>, _ parameters: [T], _ w: UnsafePointer<T>, _ direction: UnsafePointer<T>?, _ x: UnsafePointer<T>,
     _ labels: UnsafePointer<Int>, _ ws: Workspace<T>, _ out: UnsafeMutablePointer<T>?
   ) throws -> (Double, Int) {
     if direction != nil { ws.ensureTangents() }
@@ -207,7 +207,9 @@ public struct Objective<T: BLASScalar>: Sendable {
     while start < range.upperBound {
       let m = min(ws.rows, range.upperBound - start)
       let xc = x + start * d
-      Engine.forward(stages: stages, parameters: w, direction: direction, x: xc, rows: m, workspace: ws)
+      let reuse = ws.selectPrimal(start: start, rows: m, parameters: parameters, perChunk: direction != nil)
+      Engine.forward(stages: stages, parameters: w, direction: direction, x: xc, rows: m, workspace: ws, reusePrimal: reuse)
+      if direction != nil { ws.markPrimal(rows: m, parameters: parameters) }
       let last = stages.count - 1
       let f = last >= 0 ? UnsafePointer(ws.a[last]) : xc
       let tangent: (rf: UnsafePointer<T>, rg: UnsafeMutablePointer<T>)? =
