@@ -270,14 +270,20 @@ enum Engine {
           }
         }
         if primal {
-          gemm(.none, .transposed, m, lin.outFeatures, lin.inFeatures, src, w + lin.weightOffset, 0, z)
-          Kernels.biasActivate(stage.activation, z: z, a: a, rows: m, cols: lin.outFeatures, bias: w + lin.biasOffset)
+          // z = 1·b + src·Wᵀ: rows preset to the bias and β = 1, which spares
+          // OpenBLAS its separate β = 0 pass over z (measured faster than β = 0
+          // with the bias added in the activation pass).
+          Kernels.fillRows(z, rows: m, cols: lin.outFeatures, with: w + lin.biasOffset)
+          gemm(.none, .transposed, m, lin.outFeatures, lin.inFeatures, src, w + lin.weightOffset, 1, z)
+          if stage.activation != .identity || z != a {
+            Kernels.biasActivate(stage.activation, z: z, a: a, rows: m, cols: lin.outFeatures, bias: nil)
+          }
         }
         if let v {
           let rz = ws.rz[s]
-          gemm(.none, .transposed, m, lin.outFeatures, lin.inFeatures, src, v + lin.weightOffset, 0, rz)
+          Kernels.fillRows(rz, rows: m, cols: lin.outFeatures, with: v + lin.biasOffset)
+          gemm(.none, .transposed, m, lin.outFeatures, lin.inFeatures, src, v + lin.weightOffset, 1, rz)
           if let rsrc { gemm(.none, .transposed, m, lin.outFeatures, lin.inFeatures, rsrc, w + lin.weightOffset, 1, rz) }
-          Kernels.addBias(rz, rows: m, cols: lin.outFeatures, bias: v + lin.biasOffset)
           if stage.activation != .identity {
             Kernels.tangentForward(stage.activation, rz: rz, ra: ws.ra[s], z: z, a: a, count: count)
           }
