@@ -35,8 +35,9 @@ final class Workspace<T: BLASScalar>: @unchecked Sendable {
     return p
   }
 
-  init(stages: [Stage], rows: Int) {
+  init(stages: [Stage], rows: Int, primalBudgetBytes: Int = 64 << 20) {
     self.rows = rows
+    self.primalBudgetBytes = primalBudgetBytes
     self.stages = stages
     var owned: [UnsafeMutableRawPointer] = []
     var maxSize = 1
@@ -91,13 +92,14 @@ final class Workspace<T: BLASScalar>: @unchecked Sendable {
   }
 
   /// One set of primal forward buffers (z, a, im2col matrices, argmax indices) and
-  /// which state they hold: the chunk's row count and the parameters (nil: none).
+  /// which state they hold: the chunk's first example, its row count and the
+  /// parameters (nil: none).
   struct PrimalSet {
     var z: [UnsafeMutablePointer<T>]
     var a: [UnsafeMutablePointer<T>]
     var cols: [UnsafeMutablePointer<T>?]
     var argmax: [UnsafeMutablePointer<Int32>?]
-    var key: (rows: Int, parameters: [T])?
+    var key: (start: Int, rows: Int, parameters: [T])?
   }
 
   /// Set 0 is the one built by `init`; gradient and loss passes use only it.
@@ -109,8 +111,8 @@ final class Workspace<T: BLASScalar>: @unchecked Sendable {
   private var primalSetOfChunk: [Int: Int] = [:]
   private var currentPrimal = 0
   private var primalExtraBytes = 0
-  /// 64 MiB of extra primal buffers at most.
-  static var primalBudgetBytes: Int { 64 << 20 }
+  /// Bytes of extra primal buffers at most (64 MiB unless given to `init`).
+  let primalBudgetBytes: Int
 
   private static func primalBytes(_ stages: [Stage], rows: Int) -> Int {
     var count = 0
@@ -135,7 +137,7 @@ final class Workspace<T: BLASScalar>: @unchecked Sendable {
         index = k
       } else {
         let bytes = Self.primalBytes(stages, rows: self.rows)
-        if primalExtraBytes + bytes <= Self.primalBudgetBytes {
+        if primalExtraBytes + bytes <= primalBudgetBytes {
           primalSets.append(makePrimalSet())
           primalExtraBytes += bytes
           index = primalSets.count - 1
@@ -152,7 +154,9 @@ final class Workspace<T: BLASScalar>: @unchecked Sendable {
       (z, a, cols, argmax) = (set.z, set.a, set.cols, set.argmax)
       currentPrimal = index
     }
-    guard perChunk, let key = primalSets[index].key, key.rows == rows, key.parameters.count == parameters.count else {
+    guard perChunk, let key = primalSets[index].key, key.start == start, key.rows == rows,
+      key.parameters.count == parameters.count
+    else {
       primalSets[index].key = nil
       return false
     }
@@ -167,10 +171,10 @@ final class Workspace<T: BLASScalar>: @unchecked Sendable {
     return same
   }
 
-  /// Records that the selected primal buffers hold the forward state of a chunk of
-  /// `rows` examples at `parameters` (stored in O(1): copy on write).
-  func markPrimal(rows: Int, parameters: [T]) {
-    primalSets[currentPrimal].key = (rows, parameters)
+  /// Records that the selected primal buffers hold the forward state of the chunk of
+  /// `rows` examples from `start` at `parameters` (stored in O(1): copy on write).
+  func markPrimal(start: Int, rows: Int, parameters: [T]) {
+    primalSets[currentPrimal].key = (start, rows, parameters)
   }
 
   private func makePrimalSet() -> PrimalSet {

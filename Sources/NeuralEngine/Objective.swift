@@ -109,6 +109,10 @@ public struct Objective<T: BLASScalar>: Sendable {
 
   /// The exact Hessian-vector product ∇²L(θ)·v (forward-over-reverse, Pearlmutter's
   /// R-operator), full batch.
+  ///
+  /// The primal forward state (activations) of each chunk is kept between calls
+  /// (up to 64 MiB of extra buffers per workspace), so further products at
+  /// bitwise-equal θ (Lanczos, power iteration) skip the primal forward GEMMs.
   public func hessianVectorProduct(parameters: [T], vector: [T]) throws -> [T] {
     var out = [T](repeating: 0, count: model.parameterCount)
     try hessianVectorProduct(parameters: parameters, vector: vector, into: &out)
@@ -209,7 +213,7 @@ public struct Objective<T: BLASScalar>: Sendable {
       let xc = x + start * d
       let reuse = ws.selectPrimal(start: start, rows: m, parameters: parameters, perChunk: direction != nil)
       Engine.forward(stages: stages, parameters: w, direction: direction, x: xc, rows: m, workspace: ws, reusePrimal: reuse)
-      if direction != nil { ws.markPrimal(rows: m, parameters: parameters) }
+      if direction != nil { ws.markPrimal(start: start, rows: m, parameters: parameters) }
       let last = stages.count - 1
       let f = last >= 0 ? UnsafePointer(ws.a[last]) : xc
       let tangent: (rf: UnsafePointer<T>, rg: UnsafeMutablePointer<T>)? =

@@ -224,3 +224,20 @@ import Testing
     #expect(throws: NeuralEngineError.self) { try obj.lossAndGradient(parameters: [1, 2, 3]) }
   }
 }
+
+@Suite struct PrimalReuseTests {
+  /// A workspace whose budget allows no extra buffers shares one set among all
+  /// chunks: it must report reusable state only for the chunk (first example and
+  /// row count) and parameters it last recorded.
+  @Test func sharedPrimalSetIsKeyedByChunk() async throws {
+    await propertyCheck(count: 20, input: Gen.int(in: 1...50), Gen.int(in: 1...50), Gen.int(in: 1...8)) { s1, s2, rows in
+      let model = try MLP.make(inputSize: 3, depth: 1, width: 4, activation: .tanh, classes: 2)
+      let ws = Workspace<Double>(stages: model.stages, rows: rows, primalBudgetBytes: 0)
+      let theta: [Double] = model.initialParameters(seed: UInt64(s1))
+      #expect(!ws.selectPrimal(start: s1, rows: rows, parameters: theta, perChunk: true))
+      ws.markPrimal(start: s1, rows: rows, parameters: theta)
+      #expect(ws.selectPrimal(start: s1, rows: rows, parameters: theta, perChunk: true))
+      #expect(ws.selectPrimal(start: s2, rows: rows, parameters: theta, perChunk: true) == (s1 == s2))
+    }
+  }
+}
