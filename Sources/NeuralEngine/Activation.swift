@@ -236,11 +236,11 @@ enum Kernels {
     }
   }
 
-  /// y[i, j] += b[j] for a rows×cols block.
-  static func addBias<T: BLASScalar>(_ y: UnsafeMutablePointer<T>, rows: Int, cols: Int, bias: UnsafePointer<T>) {
+  /// y[i, j] = b[j] for a rows×cols block.
+  static func fillRows<T: BLASScalar>(_ y: UnsafeMutablePointer<T>, rows: Int, cols: Int, with bias: UnsafePointer<T>) {
     var p = y
     for _ in 0..<rows {
-      for j in 0..<cols { p[j] += bias[j] }
+      p.update(from: bias, count: cols)
       p += cols
     }
   }

@@ -109,6 +109,10 @@ public struct Objective<T: BLASScalar>: Sendable {
 
   /// The exact Hessian-vector product ∇²L(θ)·v (forward-over-reverse, Pearlmutter's
   /// R-operator), full batch.
+  ///
+  /// The primal forward state (activations) of each chunk is kept between calls
+  /// (up to 64 MiB of extra buffers per workspace), so further products at
+  /// bitwise-equal θ (Lanczos, power iteration) skip the primal forward GEMMs.
   public func hessianVectorProduct(parameters: [T], vector: [T]) throws -> [T] {
     var out = [T](repeating: 0, count: model.parameterCount)
     try hessianVectorProduct(parameters: parameters, vector: vector, into: &out)
@@ -148,7 +152,7 @@ public struct Objective<T: BLASScalar>: Sendable {
           if workers == 1 {
             let ws = cache.take(stages: model.stages, rows: rows)
             defer { cache.give(ws) }
-            let (s, c) = try runChunks(0..<n, w, direction, x, labels, ws, out)
+            let (s, c) = try runChunks(0..<n, parameters, w, direction, x, labels, ws, out)
             return (s / Double(n), Double(c) / Double(n))
           }
           // Contiguous groups of whole chunks, one per worker.
@@ -171,7 +175,7 @@ public struct Objective<T: BLASScalar>: Sendable {
                 p.update(repeating: 0, count: count)
                 target = p
               }
-              rbox.value[k] = Result { try self.runChunks(lo..<hi, w, direction, x, labels, ws, target) }
+              rbox.value[k] = Result { try self.runChunks(lo..<hi, parameters, w, direction, x, labels, ws, target) }
             }
           }
           var total = 0.0
@@ -193,7 +197,7 @@ public struct Objective<T: BLASScalar>: Sendable {
   /// Forward, loss and (if `out`) backward over the examples in `range`, chunk by
   /// chunk, accumulating into `out`; returns (Σ loss, correct).
   private func runChunks(
-    _ range: Range<Int>, _ w: UnsafePointer<T>, _ direction: UnsafePointer<T>?, _ x: UnsafePointer<T>,
+    _ range: Range<Int>, _ parameters: [T], _ w: UnsafePointer<T>, _ direction: UnsafePointer<T>?, _ x: UnsafePointer<T>,
     _ labels: UnsafePointer<Int>, _ ws: Workspace<T>, _ out: UnsafeMutablePointer<T>?
   ) throws -> (Double, Int) {
     if direction != nil { ws.ensureTangents() }
@@ -207,7 +211,9 @@ public struct Objective<T: BLASScalar>: Sendable {
     while start < range.upperBound {
       let m = min(ws.rows, range.upperBound - start)
       let xc = x + start * d
-      Engine.forward(stages: stages, parameters: w, direction: direction, x: xc, rows: m, workspace: ws)
+      let reuse = ws.selectPrimal(start: start, rows: m, parameters: parameters, perChunk: direction != nil)
+      Engine.forward(stages: stages, parameters: w, direction: direction, x: xc, rows: m, workspace: ws, reusePrimal: reuse)
+      if direction != nil { ws.markPrimal(start: start, rows: m, parameters: parameters) }
       let last = stages.count - 1
       let f = last >= 0 ? UnsafePointer(ws.a[last]) : xc
       let tangent: (rf: UnsafePointer<T>, rg: UnsafeMutablePointer<T>)? =

@@ -126,6 +126,40 @@ import Testing
     }
   }
 
+  /// Hessian-vector products reuse the primal forward state of an earlier product
+  /// at the same parameters: interleaving products at two parameter vectors (one
+  /// array mutated in place and restored) and gradients must give what a fresh
+  /// objective, which has nothing to reuse, gives. Same arithmetic in the same
+  /// order, so the tolerance (1e-12 relative) only covers BLAS round-off.
+  @Test func hvpReuseMatchesFreshObjective() async throws {
+    await propertyCheck(count: 30, input: seeds, Gen.int(in: 1...20)) { seed, chunk in
+      let p = try makeProblem(seed: seed, activations: Activation.allCases, n: 20)
+      let o = p.objective
+      func fresh() throws -> Objective<Double> {
+        try Objective(model: o.model, data: o.data, loss: o.loss, chunkSize: chunk)
+      }
+      let reused = try fresh()
+      let v = randomVector(p.count, seed: seed &+ 7)
+      let u = randomVector(p.count, seed: seed &+ 8)
+      var theta = p.parameters
+      let other = zip(p.parameters, u).map { $0 + 0.1 * $1 }
+      func check(_ vector: [Double]) throws {
+        let expected = try fresh().hessianVectorProduct(parameters: theta, vector: vector)
+        let got = try reused.hessianVectorProduct(parameters: theta, vector: vector)
+        #expect(maxAbsDiff(got, expected) <= 1e-12 * (1 + maxAbs(expected)))
+      }
+      try check(v)
+      try check(u)
+      _ = try reused.lossAndGradient(parameters: other)
+      try check(v)
+      for i in theta.indices { theta[i] = other[i] }  // in place: same array, new values
+      try check(v)
+      try check(u)
+      theta = p.parameters
+      try check(u)
+    }
+  }
+
   /// A linear model f(x) = Wx + b under MSE has the constant Hessian
   /// (X̃ᵀX̃/n) ⊗ I with X̃ = [X, 1]: for a direction V = [V_W, V_b] (out × (in+1)),
   /// HV = V·(X̃ᵀX̃/n), whatever θ. Computed here independently with plain loops.
@@ -188,5 +222,22 @@ import Testing
     p[p.count - 1] = .infinity  // the output bias: f = ∞, loss ∞
     #expect(throws: NeuralEngineError.self) { try obj.evaluate(parameters: p) }
     #expect(throws: NeuralEngineError.self) { try obj.lossAndGradient(parameters: [1, 2, 3]) }
+  }
+}
+
+@Suite struct PrimalReuseTests {
+  /// A workspace whose budget allows no extra buffers shares one set among all
+  /// chunks: it must report reusable state only for the chunk (first example and
+  /// row count) and parameters it last recorded.
+  @Test func sharedPrimalSetIsKeyedByChunk() async throws {
+    await propertyCheck(count: 20, input: Gen.int(in: 1...50), Gen.int(in: 1...50), Gen.int(in: 1...8)) { s1, s2, rows in
+      let model = try MLP.make(inputSize: 3, depth: 1, width: 4, activation: .tanh, classes: 2)
+      let ws = Workspace<Double>(stages: model.stages, rows: rows, primalBudgetBytes: 0)
+      let theta: [Double] = model.initialParameters(seed: UInt64(s1))
+      #expect(!ws.selectPrimal(start: s1, rows: rows, parameters: theta, perChunk: true))
+      ws.markPrimal(start: s1, rows: rows, parameters: theta)
+      #expect(ws.selectPrimal(start: s1, rows: rows, parameters: theta, perChunk: true))
+      #expect(ws.selectPrimal(start: s2, rows: rows, parameters: theta, perChunk: true) == (s1 == s2))
+    }
   }
 }
