@@ -29,10 +29,18 @@ public struct LinePlot: Sendable {
     self.logY = logY
   }
 
+  /// 1, 2 or 5 times a power of ten, at least `raw`.
+  static func niceStep(_ raw: Double) -> Double {
+    guard raw > 0, raw.isFinite else { return 1 }
+    let p = Foundation.pow(10, (Foundation.log10(raw)).rounded(.down))
+    for m in [1.0, 2, 5, 10] where m * p >= raw { return m * p }
+    return 10 * p
+  }
+
   static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
   public func render() -> String {
-    let left = 70.0, right = 20.0, top = 40.0, bottom = 50.0
+    let left = 78.0, right = 20.0, top = 40.0, bottom = 50.0
     let pw = width - left - right, ph = height - top - bottom
     func ty(_ y: Double) -> Double? {
       if logY { return y > 0 ? Foundation.log10(y) : nil }
@@ -46,9 +54,11 @@ public struct LinePlot: Sendable {
     var (y0, y1) = (ys.min() ?? 0, ys.max() ?? 1)
     if x1 <= x0 { x1 = x0 + 1 }
     if y1 <= y0 { y1 = y0 + 1 }
-    let padY = (y1 - y0) * 0.05
-    y0 -= padY
-    y1 += padY
+    // round the y range out to whole ticks (decades on a log axis)
+    let yStep = logY ? max(1, (y1 - y0) / 6).rounded(.up) : Self.niceStep((y1 - y0) / 5)
+    y0 = (y0 / yStep).rounded(.down) * yStep
+    y1 = (y1 / yStep).rounded(.up) * yStep
+    let xStep = Self.niceStep((x1 - x0) / 5)
     func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * pw }
     func py(_ v: Double) -> Double { top + (1 - (v - y0) / (y1 - y0)) * ph }
     func f(_ v: Double) -> String { String(format: "%.2f", v) }
@@ -62,16 +72,20 @@ public struct LinePlot: Sendable {
       <rect x="\(f(left))" y="\(f(top))" width="\(f(pw))" height="\(f(ph))" fill="none" stroke="#444"/>
 
       """
-    for i in 0...5 {
-      let v = y0 + (y1 - y0) * Double(i) / 5
-      let label = logY ? String(format: "%.3g", Foundation.pow(10, v)) : String(format: "%.4g", v)
+    var v = y0
+    while v <= y1 + yStep * 1e-9 {
+      let label = logY ? "1e\(Int(v.rounded()))" : String(format: "%.4g", abs(v) < yStep * 1e-9 ? 0 : v)
       svg += "<line x1=\"\(f(left))\" x2=\"\(f(left + pw))\" y1=\"\(f(py(v)))\" y2=\"\(f(py(v)))\" stroke=\"#eee\"/>"
       svg += "<text x=\"\(f(left - 6))\" y=\"\(f(py(v) + 4))\" text-anchor=\"end\">\(label)</text>\n"
-      let xv = x0 + (x1 - x0) * Double(i) / 5
-      svg += "<text x=\"\(f(px(xv)))\" y=\"\(f(top + ph + 18))\" text-anchor=\"middle\">\(String(format: "%.4g", xv))</text>\n"
+      v += yStep
+    }
+    var xv = (x0 / xStep).rounded(.up) * xStep
+    while xv <= x1 + xStep * 1e-9 {
+      svg += "<text x=\"\(f(px(xv)))\" y=\"\(f(top + ph + 18))\" text-anchor=\"middle\">\(String(format: "%.4g", abs(xv) < xStep * 1e-9 ? 0 : xv))</text>\n"
+      xv += xStep
     }
     svg += "<text x=\"\(f(left + pw / 2))\" y=\"\(f(height - 10))\" text-anchor=\"middle\">\(esc(xLabel))</text>\n"
-    svg += "<text transform=\"translate(16,\(f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(esc(yLabel))\(logY ? " (log scale)" : "")</text>\n"
+    svg += "<text transform=\"translate(14,\(f(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(esc(yLabel))\(logY ? " (log scale)" : "")</text>\n"
     for (y, label) in horizontalRules {
       guard let v = ty(y) else { continue }
       svg += "<line x1=\"\(f(left))\" x2=\"\(f(left + pw))\" y1=\"\(f(py(v)))\" y2=\"\(f(py(v)))\" stroke=\"#888\" stroke-dasharray=\"5,4\"/>"
