@@ -187,11 +187,18 @@ public enum SpectralRadius {
         u = -(top.re + near.element.re)
         v = top.re * near.element.re - top.im * near.element.im
       } else {
-        return abs(RootPolish.newton(top.re, monic))
+        return accepted(abs(RootPolish.newton(top.re, monic)), raw: top.modulus)
       }
     }
     (u, v) = RootPolish.bairstow(u: u, v: v, monic)
-    return quadraticRadius(u: u, v: v)
+    return accepted(quadraticRadius(u: u, v: v), raw: top.modulus)
+  }
+
+  /// A refinement only corrects the digits the root finder got wrong (~√ε at a
+  /// double root): one that moves ρ further than that converged elsewhere and is
+  /// discarded in favour of the companion-matrix value.
+  static func accepted(_ refined: Double, raw: Double) -> Double {
+    refined.isFinite && abs(refined - raw) <= 1e-6 * max(raw, .leastNormalMagnitude) ? refined : raw
   }
 
   /// Largest root modulus of z² + u z + v, by the stable formula.
