@@ -43,3 +43,14 @@ let variableGen = Gen.int(in: 0...2).map { ["x", "y", "z"][$0] }
 func matrixGen(_ n: Int) -> Generator<[[Polynomial]], some SendableSequenceType> {
   smallPolyGen.array(of: n).array(of: n)
 }
+
+/// Denominators for rational-function laws: one or two terms of total degree ≤ 2, so
+/// that sums of three rational functions stay small enough for exact gcds in debug
+/// builds (degree-3 denominators occasionally made a single case take minutes).
+let denominatorGen = zip(Gen.int(in: 1...4), Gen.int(in: 1...3), Gen.int(in: 0...2), Gen.int(in: 0...2), Gen.int(in: 0...2), Gen.bool)
+  .map { (n: Int, d: Int, a: Int, b: Int, c: Int, constant: Bool) -> Polynomial in
+    let b2 = min(b, 2 - a)
+    let c2 = min(c, 2 - a - b2)
+    let m = Polynomial(coefficient: Rational(n, d), monomial: Monomial(["x": a, "y": b2, "z": c2]))
+    return constant ? m + Polynomial(1) : m
+  }
