@@ -43,17 +43,14 @@ public struct Derivation: Sendable {
       guard v.isFinite else { throw .parameter("parameter \(k) = \(v) is not a finite number") }
       exact[k] = Rational.fromUserDouble(v)
     }
-    let matrix = try model.specialized(exact)
-    stateMatrix = matrix
-    let p = StateSpaceModel.characteristic(matrix)
-    let cs = StateSpaceModel.coefficientsInZ(p)
-    coefficients = cs
-    conditions = Self.juryConditions(cs)
+    // symbolic in what is not given: the printed derivation and the closed form
+    let symbolicModel = try StateSpaceModel(specializing: model, exact)
+    stateMatrix = symbolicModel.matrix
+    coefficients = symbolicModel.coefficients
+    conditions = Self.juryConditions(symbolicModel.coefficients)
     let samples = Self.sampleValues(for: [UpdateRule.learningRate] + rule.parameters, given: given)
     self.samples = samples
     analysis = try StabilityAnalysis(model: model, values: given.merging(samples) { a, _ in a })
-    // closed form symbolic in what is not given
-    let symbolicModel = try StateSpaceModel(specializing: model, exact)
     let symbolicAnalysis = StabilityAnalysis(reusing: analysis, model: symbolicModel)
     closedForm = symbolicAnalysis.closedForm()
   }

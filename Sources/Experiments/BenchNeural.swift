@@ -136,9 +136,9 @@ public enum NeuralBench {
       let t = try timed { _ = try objective.lossAndGradient(parameters: theta, gradient: &gradient) }
       if r >= 2 { times.append(t) }
     }
-    let gradientMs = benchMedian(times)
+    let gradientMs = median(times)
     let gradientMin = times.min() ?? .nan
-    sink(gradient)
+    blackHole(gradient)
 
     let isolated = resetPeakRSS()
     var hv = [T](repeating: 0, count: model.parameterCount)
@@ -152,7 +152,7 @@ public enum NeuralBench {
       let t = try timed { try objective.hessianVectorProduct(parameters: p, vector: v, into: &hv) }
       if r >= 2 { times.append(t) }
     }
-    let hvpMs = benchMedian(times)
+    let hvpMs = median(times)
     let hvpMin = times.min() ?? .nan
     // Warm HVPs: repeated at one θ, as Lanczos makes them (the forward pass is reused).
     times = []
@@ -160,9 +160,9 @@ public enum NeuralBench {
       let t = try timed { try objective.hessianVectorProduct(parameters: theta, vector: v, into: &hv) }
       if r >= 2 { times.append(t) }
     }
-    let hvpWarmMs = benchMedian(times)
+    let hvpWarmMs = median(times)
     let rss = peakRSSMegabytes()
-    sink(hv)
+    blackHole(hv)
 
     var layerFlops = 0.0
     for (i, pair) in zip(o.widths, o.widths.dropFirst()).enumerated() {
@@ -180,10 +180,10 @@ public enum NeuralBench {
     }
     times = []
     for _ in 0..<3 {
-      let t = try timed { sink(try Lanczos(maxIterations: 20, tolerance: 0).top(1, of: op)) }
+      let t = try timed { blackHole(try Lanczos(maxIterations: 20, tolerance: 0).top(1, of: op)) }
       times.append(t)
     }
-    let lanczosMs = benchMedian(times)
+    let lanczosMs = median(times)
 
     // Adam: one full-batch step (gradient, then the update) on flat parameters with block shapes.
     let layout = try Optimizers.ParameterLayout(shapes: model.layout.blocks.map(\.shape))
@@ -198,8 +198,8 @@ public enum NeuralBench {
       }
       if r >= 2 { times.append(t) }
     }
-    let adamMs = benchMedian(times)
-    sink(params)
+    let adamMs = median(times)
+    blackHole(params)
 
     return Report(
       workload: workload, dtype: o.dtype, blasPeakGflops: peak, gradientMs: gradientMs, hvpMs: hvpMs,
@@ -225,8 +225,8 @@ public enum NeuralBench {
       let t1 = DispatchTime.now().uptimeNanoseconds
       if r >= 2 { times.append(Double(t1 - t0) / 1e9) }
     }
-    sink(c)
-    return 2 * Double(n * n * n) / benchMedian(times) / 1e9
+    blackHole(c)
+    return 2 * Double(n * n * n) / median(times) / 1e9
   }
 
   private static func timed(_ body: () throws -> Void) rethrows -> Double {
@@ -257,10 +257,3 @@ public enum NeuralBench {
   }
 }
 
-private func benchMedian(_ xs: [Double]) -> Double {
-  let s = xs.sorted()
-  guard !s.isEmpty else { return .nan }
-  return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-}
-
-@inline(never) private func sink<T>(_ x: T) { withExtendedLifetime(x) {} }

@@ -260,8 +260,7 @@ public struct DeriveReport: Sendable {
   }
 
   func condition(_ e: RationalFunction, _ f: OutputFormat) -> String {
-    let s = e.formattedFactored(f)
-    return f == .latex ? "\(s) > 0" : "\(s) > 0"
+    "\(e.formattedFactored(f)) > 0"
   }
 
   public func text(_ f: OutputFormat) -> String {
