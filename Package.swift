@@ -29,9 +29,11 @@ let package = Package(
     .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE"),
     .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    // OpenBLAS's kernel choice, checked (and mended where it fell back) at load.
+    .target(name: "CBLASRuntime", dependencies: ["COpenBLAS"]),
 
     // MARK: - Layers
-    .target(name: "LinearAlgebra", dependencies: ["COpenBLAS", "CLAPACKE", "CGSL"]),
+    .target(name: "LinearAlgebra", dependencies: ["COpenBLAS", "CLAPACKE", "CGSL", "CBLASRuntime"]),
     .target(name: "Algebra", dependencies: [.product(name: "BigInt", package: "BigInt")]),
     .target(name: "Dynamics", dependencies: ["Algebra", "LinearAlgebra"]),
     .target(name: "Optimizers", dependencies: ["Dynamics"]),

@@ -18,11 +18,11 @@ public enum NeuralBench {
     public var widths: [Int]
     public var chunkSize: Int?
     public var repeats: Int
-    /// Worker threads over chunks (`Objective.threads`).
-    public var threads: Int
+    /// Worker threads (`Objective.threads`); nil: `Objective.defaultThreads`.
+    public var threads: Int?
     public init(
       dtype: String = "float32", n: Int = 5000, widths: [Int] = [784, 200, 200, 200, 10], chunkSize: Int? = nil, repeats: Int = 10,
-      threads: Int = 1
+      threads: Int? = nil
     ) {
       self.threads = threads
       self.dtype = dtype
@@ -36,11 +36,20 @@ public enum NeuralBench {
   public struct Report: Sendable, Equatable {
     public var workload: String
     public var dtype: String
-    /// Same-run GEMM 1024³ rate (sgemm for float32, dgemm for float64), GFLOP/s.
+    /// Same-run GEMM 1024³ rate (sgemm for float32, dgemm for float64) with
+    /// OpenBLAS on all its threads, GFLOP/s: the median of GEMMs timed between the
+    /// gradient runs.
     public var blasPeakGflops: Double
+    /// OpenBLAS's kernels, e.g. "SkylakeX" (`BLASInfo.CoreSelection.summary`).
+    public var blasCore: String = ""
+    /// OpenBLAS threads for a single GEMM (the peak's).
+    public var blasThreads: Int = 1
     public var gradientMs: Double
     public var hvpMs: Double
-    /// FLOPs of the gradient's GEMMs / (gradient time · BLAS peak).
+    /// FLOPs of the gradient's GEMMs / (gradient time · BLAS peak): the median,
+    /// over the timed repetitions, of each gradient's rate over the rate of the
+    /// 1024³ GEMM timed right before it (pairs, so a neighbour's load that comes and
+    /// goes during the run affects both sides of a ratio alike).
     public var gradientFractionOfPeak: Double
     /// Peak resident memory while computing HVPs (VmHWM after resetting it through
     /// /proc/self/clear_refs; the whole process's peak where that is not allowed), MiB.
@@ -64,7 +73,8 @@ public enum NeuralBench {
     public func jsonObject(extra: [String: Double?] = [:]) -> [(String, Double?, String?)] {
       func e(_ k: String) -> (String, Double?, String?) { (k, extra[k] ?? nil, nil) }
       return [
-        ("workload", nil, workload), ("dtype", nil, dtype), ("blas_peak_gflops", blasPeakGflops, nil),
+        ("workload", nil, workload), ("dtype", nil, dtype), ("blas_core", nil, blasCore), ("blas_threads", Double(blasThreads), nil),
+        ("blas_peak_gflops", blasPeakGflops, nil),
         ("gradient_ms", gradientMs, nil), ("hvp_ms", hvpMs, nil), ("hvp_warm_ms", hvpWarmMs, nil), ("lanczos20_ms", lanczos20Ms, nil), ("adam_step_ms", adamStepMs, nil),
         ("gradient_fraction_of_peak", gradientFractionOfPeak, nil), ("hvp_peak_rss_mb", hvpPeakRssMB, nil),
         e("derive_builtins_ms"), e("quadratic_adam_1e6_ms"), e("tracked_run_s"),
@@ -91,8 +101,9 @@ public enum NeuralBench {
       var lines = [
         "workload: \(workload)",
         "dtype: \(dtype)",
-        "BLAS GEMM 1024³ peak (same run): \(f(blasPeakGflops)) GFLOP/s",
-        "loss + gradient: \(f(gradientMs, 2)) ms (min \(f(gradientMinMs, 2)))  (\(f(gradientGflop, 2)) GFLOP of GEMMs → \(f(gradientGflop / gradientMs * 1000)) GFLOP/s, \(f(100 * gradientFractionOfPeak))% of peak)",
+        "BLAS: OpenBLAS \(blasCore) kernels, \(blasThreads) thread\(blasThreads == 1 ? "" : "s")",
+        "BLAS GEMM 1024³ peak (same run, timed between the gradients): \(f(blasPeakGflops)) GFLOP/s",
+        "loss + gradient: \(f(gradientMs, 2)) ms (min \(f(gradientMinMs, 2)))  (\(f(gradientGflop, 2)) GFLOP of GEMMs → \(f(gradientGflop / gradientMs * 1000)) GFLOP/s, \(f(100 * gradientFractionOfPeak))% of peak, median of paired ratios)",
         "Hessian-vector product (cold, new parameters): \(f(hvpMs, 2)) ms (min \(f(hvpMinMs, 2)))  (\(f(hvpToGradient, 2))× the gradient)",
       ]
       if let w = hvpWarmMs { lines.append("Hessian-vector product at the previous parameters (forward pass reused, as in Lanczos): \(f(w, 2)) ms (\(f(w / gradientMs, 2))× the gradient)") }
@@ -124,20 +135,40 @@ public enum NeuralBench {
     }
     let (train, _) = try FashionMNIST.load(n: o.n, as: T.self)
     let model = try MLP.make(widths: o.widths, activation: .tanh)
-    let objective = try Objective(model: model, data: train, loss: .mse, chunkSize: o.chunkSize ?? Objective<T>.defaultChunkSize, threads: o.threads)
+    let chunkSize = o.chunkSize ?? Objective<T>.defaultChunkSize
+    let threads = o.threads ?? Objective<T>.defaultThreads
+    let objective = try Objective(model: model, data: train, loss: .mse, chunkSize: chunkSize, threads: threads)
     let theta: [T] = model.initialParameters(seed: 0)
     var v: [T] = model.initialParameters(seed: 1)
     for i in v.indices where v[i] == 0 { v[i] = 1e-2 }
 
-    let peak = gemmPeak(T.self)
+
+    var layerFlops = 0.0
+    for (i, pair) in zip(o.widths, o.widths.dropFirst()).enumerated() {
+      let f = 2 * Double(o.n) * Double(pair.0 * pair.1)
+      layerFlops += i == 0 ? 2 * f : 3 * f
+    }
+    let gflop = layerFlops / 1e9
+
+    // Gradients and 1024³ GEMMs alternate, so that each gradient has a peak
+    // measured right before it under the same load from other processes.
+    let peakGEMM = GEMMTimer<T>(size: 1024)
     var gradient = [T](repeating: 0, count: model.parameterCount)
     var times: [Double] = []
+    var peaks: [Double] = []
+    var fractions: [Double] = []
     for r in 0..<(o.repeats + 2) {
+      let peak = peakGEMM.gflops()
       let t = try timed { _ = try objective.lossAndGradient(parameters: theta, gradient: &gradient) }
-      if r >= 2 { times.append(t) }
+      if r >= 2 {
+        times.append(t)
+        peaks.append(peak)
+        fractions.append(gflop / (t / 1000) / peak)
+      }
     }
     let gradientMs = median(times)
     let gradientMin = times.min() ?? .nan
+    let peak = median(peaks)
     blackHole(gradient)
 
     let isolated = resetPeakRSS()
@@ -164,15 +195,9 @@ public enum NeuralBench {
     let rss = peakRSSMegabytes()
     blackHole(hv)
 
-    var layerFlops = 0.0
-    for (i, pair) in zip(o.widths, o.widths.dropFirst()).enumerated() {
-      let f = 2 * Double(o.n) * Double(pair.0 * pair.1)
-      layerFlops += i == 0 ? 2 * f : 3 * f
-    }
-    let gflop = layerFlops / 1e9
     let workload =
-      "Fashion-MNIST n = \(o.n), MLP \(o.widths.map(String.init).joined(separator: "-")) tanh, MSE, chunks of \(o.chunkSize ?? Objective<T>.defaultChunkSize)"
-      + (o.threads > 1 ? ", \(o.threads) worker threads" : "")
+      "Fashion-MNIST n = \(o.n), MLP \(o.widths.map(String.init).joined(separator: "-")) tanh, MSE, chunks of \(chunkSize)"
+      + (threads > 1 ? ", \(threads) workers with single-threaded BLAS" : ", one worker with multi-threaded BLAS")
     // Lanczos: 20 iterations on the Hessian operator (vectors in Double, HVPs in T).
     let op = SymmetricOperator(dimension: model.parameterCount) { u in
       let hu = try objective.hessianVectorProduct(parameters: theta, vector: u.map { T($0) })
@@ -202,20 +227,40 @@ public enum NeuralBench {
     blackHole(params)
 
     return Report(
-      workload: workload, dtype: o.dtype, blasPeakGflops: peak, gradientMs: gradientMs, hvpMs: hvpMs,
-      gradientFractionOfPeak: gflop / (gradientMs / 1000) / peak, hvpPeakRssMB: rss, hvpPeakRssIsolated: isolated,
+      workload: workload, dtype: o.dtype, blasPeakGflops: peak, blasCore: BLASInfo.coreSelection.summary, blasThreads: BLASInfo.threads,
+      gradientMs: gradientMs, hvpMs: hvpMs, gradientFractionOfPeak: median(fractions), hvpPeakRssMB: rss, hvpPeakRssIsolated: isolated,
       gradientGflop: gflop, gradientMinMs: gradientMin, hvpMinMs: hvpMin, hvpWarmMs: hvpWarmMs, lanczos20Ms: lanczosMs, adamStepMs: adamMs)
   }
 
   /// Median GFLOP/s of a 1024³ GEMM (5 runs after 2 warm-ups).
   public static func gemmPeak<T: BLASScalar>(_: T.Type, size: Int = 1024) -> Double {
-    let n = size
-    var rng = SeededGenerator(seed: 42)
-    let a = (0..<(n * n)).map { _ in T(rng.nextUniform() - 0.5) }
-    let b = (0..<(n * n)).map { _ in T(rng.nextUniform() - 0.5) }
-    var c = [T](repeating: 0, count: n * n)
-    var times: [Double] = []
+    let timer = GEMMTimer<T>(size: size)
+    var rates: [Double] = []
     for r in 0..<7 {
+      let g = timer.gflops()
+      if r >= 2 { rates.append(g) }
+    }
+    return median(rates)
+  }
+
+  /// Times one size³ GEMM on fixed random operands.
+  final class GEMMTimer<T: BLASScalar> {
+    let size: Int
+    private let a: [T]
+    private let b: [T]
+    private var c: [T]
+
+    init(size: Int) {
+      self.size = size
+      var rng = SeededGenerator(seed: 42)
+      a = (0..<(size * size)).map { _ in T(rng.nextUniform() - 0.5) }
+      b = (0..<(size * size)).map { _ in T(rng.nextUniform() - 0.5) }
+      c = [T](repeating: 0, count: size * size)
+    }
+
+    /// GFLOP/s of one GEMM, timed now.
+    func gflops() -> Double {
+      let n = size
       let t0 = DispatchTime.now().uptimeNanoseconds
       a.withUnsafeBufferPointer { pa in
         b.withUnsafeBufferPointer { pb in
@@ -223,10 +268,9 @@ public enum NeuralBench {
         }
       }
       let t1 = DispatchTime.now().uptimeNanoseconds
-      if r >= 2 { times.append(Double(t1 - t0) / 1e9) }
+      blackHole(c)
+      return 2 * Double(n * n * n) / (Double(t1 - t0) / 1e9) / 1e9
     }
-    blackHole(c)
-    return 2 * Double(n * n * n) / median(times) / 1e9
   }
 
   private static func timed(_ body: () throws -> Void) rethrows -> Double {

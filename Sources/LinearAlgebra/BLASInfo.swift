@@ -1,4 +1,6 @@
+import CBLASRuntime
 import COpenBLAS
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -66,10 +68,80 @@ public enum BLASInfo {
     openblas_set_num_threads(Int32(clamping: n))
   }
 
+  /// Runs `body` with OpenBLAS single-threaded, then restores the thread count.
+  ///
+  /// For data-parallel work: threads of the caller's own that each make BLAS calls
+  /// on separate data (one GEMM per thread at a time, no hand-off between OpenBLAS's
+  /// threads) beat one multi-threaded GEMM at a time on thin shapes. Process-wide
+  /// and nestable: the count drops to 1 when the first such scope opens and comes
+  /// back when the last one closes; BLAS calls made elsewhere meanwhile also run on
+  /// one thread.
+  public static func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
+    serialScopes.withLock { state in
+      if state.depth == 0 {
+        state.saved = Int(openblas_get_num_threads())
+        if state.saved != 1 { openblas_set_num_threads(1) }
+      }
+      state.depth += 1
+    }
+    defer {
+      serialScopes.withLock { state in
+        state.depth -= 1
+        if state.depth == 0 && state.saved != 1 { openblas_set_num_threads(Int32(clamping: state.saved)) }
+      }
+    }
+    return try body()
+  }
+
+  private static let serialScopes = Mutex<(depth: Int, saved: Int)>((0, 1))
+
   /// The CPU kernel family OpenBLAS selected (`openblas_get_corename()`), e.g.
   /// "Haswell".
   public static var cpuName: String? {
     openblas_get_corename().map { String(cString: $0) }
+  }
+
+  /// OpenBLAS's kernel choice and whether it was mended at load.
+  public struct CoreSelection: Sendable, Equatable {
+    /// OpenBLAS's own choice at load, e.g. "Prescott" (its fallback for a CPU its
+    /// tables do not know), or the user's `OPENBLAS_CORETYPE`.
+    public var detected: String
+    /// The kernels in use, e.g. "SkylakeX".
+    public var selected: String
+    /// Whether `selected` replaced `detected` (see below).
+    public var replaced: Bool
+    /// What the CPU and OS support: "avx512", "avx2", "avx", "sse" (or "other" off x86).
+    public var cpuLevel: String
+    /// Whether the idle pool threads' spin (sched_yield after a multi-threaded call)
+    /// was shortened at load from OpenBLAS's 2^28 cycles to 2^18 (see below).
+    public var threadSpinShortened: Bool = false
+
+    /// "SkylakeX" or "SkylakeX (OpenBLAS chose Prescott for this CPU; replaced at load)".
+    public var summary: String {
+      replaced ? "\(selected) (OpenBLAS chose \(detected) for this CPU; replaced at load)" : selected
+    }
+  }
+
+  /// Which kernels OpenBLAS runs in this process.
+  ///
+  /// A DYNAMIC_ARCH OpenBLAS (Debian's) that does not know the CPU (Debian 12's
+  /// 0.3.21 on a recent Xeon, for one) falls back to its SSE3 "Prescott" kernels,
+  /// silently, 5–9× slower on a CPU with AVX-512. The C target `CBLASRuntime`
+  /// checks this once at load, before `main`: where OpenBLAS fell back but the CPU
+  /// supports AVX2 + FMA or AVX-512, it re-runs OpenBLAS's selection for Haswell or
+  /// SkylakeX kernels. A user's own `OPENBLAS_CORETYPE` is always kept.
+  ///
+  /// It also shortens how long OpenBLAS's idle pool threads spin after a
+  /// multi-threaded call (2^28 cycles, about 0.1 s, by default) to 2^18 cycles: a
+  /// spinning pool thread takes a core from the engine's own workers, which run
+  /// single-threaded BLAS (`withSingleThreadedBLAS`). A user's own
+  /// `OPENBLAS_THREAD_TIMEOUT` is kept.
+  public static var coreSelection: CoreSelection {
+    let info = aeos_blas_core_info()
+    func text(_ p: UnsafePointer<CChar>?) -> String { p.map { String(cString: $0) } ?? "" }
+    return CoreSelection(
+      detected: text(info.detected), selected: text(info.selected), replaced: info.replaced != 0, cpuLevel: text(info.cpu_level),
+      threadSpinShortened: info.thread_spin_shortened != 0)
   }
 
   /// The file of the loaded object that contains `address`.

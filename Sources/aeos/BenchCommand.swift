@@ -21,14 +21,15 @@ struct Bench: ParsableCommand {
   @Option(help: "float32 or float64.") var dtype = "float32"
   @Option(help: "Training examples (1...60000).") var n = 5000
   @Option(help: "Layer widths, comma-separated, 784 first and 10 last.") var widths = "784,200,200,200,10"
-  @Option(name: .customLong("chunk-size"), help: "Examples per chunk (default 1000).") var chunkSize: Int?
+  @Option(name: .customLong("chunk-size"), help: "Examples per chunk and worker (default 500).") var chunkSize: Int?
   @Option(help: "Timed repetitions (after 2 warm-ups).") var repeats = 10
-  @Option(help: "Worker threads over chunks; use with OPENBLAS_NUM_THREADS=1.") var threads = 1
+  @Option(help: "Worker threads, each on its own part of the data with single-threaded BLAS (default: one per core; 1: chunks in sequence with multi-threaded BLAS).")
+  var threads: Int?
 
   func validate() throws {
     guard dtype == "float32" || dtype == "float64" else { throw ValidationError("--dtype \(dtype): expected float32 or float64") }
     guard (1...60000).contains(n) else { throw ValidationError("--n \(n): expected 1...60000") }
-    guard threads >= 1 else { throw ValidationError("--threads \(threads): expected at least 1") }
+    if let t = threads, t < 1 { throw ValidationError("--threads \(t): expected at least 1") }
     guard repeats >= 1 else { throw ValidationError("--repeats \(repeats): expected at least 1") }
     if let c = chunkSize, c < 1 { throw ValidationError("--chunk-size \(c): expected a positive integer") }
     let parts = widths.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }

@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 import PropertyBased
 import Testing
 
@@ -123,5 +124,22 @@ private func checkGemm<T: BLASScalar>(
     #expect(BLASInfo.libraryPath(ofSymbol: "no_such_symbol_aeos_0xdeadbeef") == nil)
     // LAPACK is loaded (through liblapacke) and found by its Fortran symbol.
     #expect(BLASInfo.lapackLibraryPath?.contains("lapack") == true || BLASInfo.lapackLibraryPath?.contains("openblas") == true)
+  }
+
+  /// OpenBLAS runs kernels that use the CPU's vector units: never its SSE3
+  /// "Prescott" fallback on a CPU with AVX2 + FMA (Debian 12's OpenBLAS falls back
+  /// on CPUs newer than itself; `CBLASRuntime` mends that at load). A user's
+  /// `OPENBLAS_CORETYPE` is kept, so the test only asserts where none is set.
+  @Test func openBLASUsesTheCPUsVectorUnits() {
+    let core = BLASInfo.coreSelection
+    #expect(core.selected == BLASInfo.cpuName)
+    #expect(["avx512", "avx2", "avx", "sse", "other"].contains(core.cpuLevel))
+    guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil else { return }
+    if core.cpuLevel == "avx512" || core.cpuLevel == "avx2" {
+      #expect(core.selected != "Prescott", "\(core.summary) on a CPU with \(core.cpuLevel)")
+    }
+    #expect(core.replaced == (core.detected != core.selected))
+    // The mended selection must not leak into child processes' environment.
+    #expect(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil)
   }
 }
