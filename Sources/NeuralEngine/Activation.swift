@@ -342,14 +342,18 @@ enum Impl<F: FastFloat> {
     _: A.Type, _ g: UnsafeMutablePointer<F>, _ z: UnsafePointer<F>, _ a: UnsafePointer<F>, _ rows: Int, _ cols: Int,
     _ out: UnsafeMutablePointer<F>
   ) {
-    var o = 0
+    // Two simple loops per row rather than one with two stores (g and out, which
+    // could alias): LLVM vectorises each; the fused loop ran scalar (4.6 % of the
+    // benchmark's gradient in a profile).
+    var gp = g
+    var zp = z
+    var ap = a
     for _ in 0..<rows {
-      for j in 0..<cols {
-        let d = g[o + j] * A.d1(z[o + j], a[o + j])
-        g[o + j] = d
-        out[j] += d
-      }
-      o += cols
+      for j in 0..<cols { gp[j] = gp[j] * A.d1(zp[j], ap[j]) }
+      for j in 0..<cols { out[j] += gp[j] }
+      gp += cols
+      zp += cols
+      ap += cols
     }
   }
 
@@ -393,15 +397,16 @@ enum Impl<F: FastFloat> {
     _: A.Type, _ g: UnsafeMutablePointer<F>, _ rg: UnsafeMutablePointer<F>, _ z: UnsafePointer<F>,
     _ a: UnsafePointer<F>, _ rz: UnsafePointer<F>, _ n: Int
   ) {
+    // Two loops with one store each (rg, then g), which LLVM vectorises; one loop
+    // storing both (the buffers could alias, as far as it knows) ran scalar.
     for i in 0..<n {
       let zi = z[i]
       let ai = a[i]
       let d1 = A.d1(zi, ai)
       let d2 = A.d2(zi, ai, d1)
-      let gi = g[i]
-      rg[i] = d2 * rz[i] * gi + d1 * rg[i]
-      g[i] = d1 * gi
+      rg[i] = d2 * rz[i] * g[i] + d1 * rg[i]
     }
+    for i in 0..<n { g[i] = A.d1(z[i], a[i]) * g[i] }
   }
 }
 

@@ -148,7 +148,7 @@ public struct Objective<T: BLASScalar>: Sendable {
     let chunks = (n + rows - 1) / rows
     let workers = min(threads, chunks)
     let count = model.parameterCount
-    if let out { out.update(repeating: 0, count: count) }
+    if let out { zero(out, count) }
     return try parameters.withUnsafeBufferPointer { wb in
       try data.features.withUnsafeBufferPointer { xb in
         try data.labels.withUnsafeBufferPointer { lb in
@@ -177,7 +177,7 @@ public struct Objective<T: BLASScalar>: Sendable {
                 var target = out
                 if out != nil && k > 0 {
                   let p = ws.accumulator(count: count)
-                  p.update(repeating: 0, count: count)
+                  zero(p, count)
                   target = p
                 }
                 rbox.value[k] = Result { try self.runChunks(lo..<hi, parameters, w, direction, x, labels, ws, target) }
@@ -239,4 +239,11 @@ public struct Objective<T: BLASScalar>: Sendable {
     }
     return (total, correct)
   }
+}
+
+/// Sets `count` elements to +0 with one memset (all-zero bits are +0.0 in IEEE 754);
+/// a generic `update(repeating:)` here would go through value witnesses per element.
+@inline(__always)
+private func zero<T: BLASScalar>(_ p: UnsafeMutablePointer<T>, _ count: Int) {
+  UnsafeMutableRawPointer(p).initializeMemory(as: UInt8.self, repeating: 0, count: count * MemoryLayout<T>.stride)
 }
