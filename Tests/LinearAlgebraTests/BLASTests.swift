@@ -142,4 +142,35 @@ private func checkGemm<T: BLASScalar>(
     // The mended selection must not leak into child processes' environment.
     #expect(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil)
   }
+
+  /// Inside a single-threaded scope OpenBLAS runs on one thread, nested scopes
+  /// included; GEMMs made from several threads at once there stay exact. (That the
+  /// count comes back afterwards is not asserted: tests run in parallel, and another
+  /// test's scope may be open.)
+  @Test func singleThreadedScopes() async {
+    let n = 64
+    var rng = SeededGenerator(seed: 7)
+    let a = (0..<(n * n)).map { _ in Double(rng.nextUniform()) }
+    let b = (0..<(n * n)).map { _ in Double(rng.nextUniform()) }
+    BLASInfo.withSingleThreadedBLAS {
+      let reference = BLAS.matmul(a, b, m: n, n: n, k: n)
+      #expect(BLASInfo.threads == 1)
+      BLASInfo.withSingleThreadedBLAS { #expect(BLASInfo.threads == 1) }
+      #expect(BLASInfo.threads == 1)
+      let results = UnsafeMutableBufferPointer<Double>.allocate(capacity: 4 * n * n)
+      defer { results.deallocate() }
+      let box = UncheckedSendable(results)
+      DispatchQueue.concurrentPerform(iterations: 4) { k in
+        let c = BLAS.matmul(a, b, m: n, n: n, k: n)
+        for i in 0..<(n * n) { box.value[k * n * n + i] = c[i] }
+      }
+      // The same operands on one thread each: bitwise equal to the single-threaded reference.
+      for k in 0..<4 { #expect(Array(results[(k * n * n)..<((k + 1) * n * n)]) == reference) }
+    }
+  }
+}
+
+private struct UncheckedSendable<V>: @unchecked Sendable {
+  let value: V
+  init(_ value: V) { self.value = value }
 }
