@@ -232,17 +232,6 @@ public enum NeuralBench {
       gradientGflop: gflop, gradientMinMs: gradientMin, hvpMinMs: hvpMin, hvpWarmMs: hvpWarmMs, lanczos20Ms: lanczosMs, adamStepMs: adamMs)
   }
 
-  /// Median GFLOP/s of a 1024³ GEMM (5 runs after 2 warm-ups).
-  public static func gemmPeak<T: BLASScalar>(_: T.Type, size: Int = 1024) -> Double {
-    let timer = GEMMTimer<T>(size: size)
-    var rates: [Double] = []
-    for r in 0..<7 {
-      let g = timer.gflops()
-      if r >= 2 { rates.append(g) }
-    }
-    return median(rates)
-  }
-
   /// Times one size³ GEMM on fixed random operands.
   final class GEMMTimer<T: BLASScalar> {
     let size: Int
