@@ -37,7 +37,7 @@ public struct Objective<T: BLASScalar>: Sendable {
   /// in chunks of `chunkSize`, with OpenBLAS single-threaded meanwhile
   /// (`BLASInfo.withSingleThreadedBLAS`): one thin GEMM per core and no hand-off
   /// between BLAS threads beats one multi-threaded GEMM at a time (the benchmark's
-  /// gradient: 24 ms against 32 ms with 2 cores). 1: chunks in sequence, GEMMs
+  /// gradient: 22–24 ms against 31–33 ms with 2 cores). 1: chunks in sequence, GEMMs
   /// threaded by BLAS. The n examples are split into `threads` contiguous parts of
   /// equal size (±1); each worker has its own workspace and accumulator, and the
   /// partial sums are added in worker order, so results are deterministic for a
