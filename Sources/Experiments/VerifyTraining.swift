@@ -6,11 +6,45 @@ import Optimizers
 
 extension Verify {
   /// The sharpness trajectory of one full-batch training run: steps, loss and λ₁(H)
-  /// measured every `every` steps.
-  struct SharpnessTrace {
-    var steps: [Int] = []
-    var losses: [Double] = []
-    var sharpness: [Double] = []
+  /// (or λ₁(P⁻¹H)) measured every `every` steps.
+  public struct SharpnessTrace: Sendable {
+    public var steps: [Int] = []
+    public var losses: [Double] = []
+    public var sharpness: [Double] = []
+  }
+
+  /// One of `aeos verify`'s training runs: its trace, the threshold it is held
+  /// against, and the verdicts.
+  public struct TrainingRun: Sendable {
+    public var optimizer: String
+    public var lr: Double
+    /// "λ₁(H)" or "λ₁(P⁻¹H)".
+    public var symbol: String
+    public var threshold: Double
+    /// "2/η", "38/η".
+    public var thresholdName: String
+    public var trace: SharpnessTrace
+    public var checks: [Check]
+
+    /// One row per measurement: `step,loss,sharpness,threshold` (pandas.read_csv).
+    public var csv: String {
+      var lines = ["step,loss,sharpness,threshold"]
+      for i in trace.steps.indices {
+        lines.append("\(trace.steps[i]),\(trace.losses[i]),\(trace.sharpness[i]),\(threshold)")
+      }
+      return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The sharpness against the step, with the threshold as a rule (log y: the
+    /// first measurement can sit far above, the early catapult).
+    public var svg: String {
+      var plot = LinePlot(
+        title: "\(optimizer), η = \(formatHuman(lr)) on Fashion-MNIST (n = 1000): \(symbol) against \(thresholdName)", xLabel: "step",
+        yLabel: symbol, logY: true)
+      plot.series.append(.init(name: symbol, points: zip(trace.steps, trace.sharpness).map { (Double($0), $1) }))
+      plot.horizontalRules.append((threshold, "\(thresholdName) = \(formatHuman(threshold))"))
+      return plot.render()
+    }
   }
 
   /// Two small real training runs held against the theory, full batch on
@@ -32,12 +66,21 @@ extension Verify {
   /// their median within ±5 %. The trajectories are chaotic at the edge, so their
   /// exact digits depend on the BLAS kernels; these bands do not (measured with
   /// OpenBLAS's SkylakeX and Haswell kernels: GD 0.997–1.007×, Adam 0.95–1.07×).
-  public static func trainingChecks() -> [Check] {
-    edgeOfStabilityRun(.gd, lr: 0.08, steps: 2000, tailFrom: 0.5, band: 0.10)
-      + edgeOfStabilityRun(.adam, lr: 2e-3, steps: 3000, tailFrom: 2.0 / 3.0, band: 0.15)
+  public static func trainingChecks() -> [Check] { trainingRuns().flatMap(\.checks) }
+
+  /// The two runs behind `trainingChecks`, with their traces (`aeos verify --plots`).
+  public static func trainingRuns() -> [TrainingRun] {
+    [
+      edgeOfStabilityRun(.gd, lr: 0.08, steps: 2000, tailFrom: 0.5, band: 0.10),
+      edgeOfStabilityRun(.adam, lr: 2e-3, steps: 3000, tailFrom: 2.0 / 3.0, band: 0.15),
+    ]
   }
 
-  static func edgeOfStabilityRun(_ kind: OptimizerKind, lr: Double, steps: Int, tailFrom: Double, band: Double, every: Int = 100) -> [Check] {
+  static func edgeOfStabilityRun(_ kind: OptimizerKind, lr: Double, steps: Int, tailFrom: Double, band: Double, every: Int = 100) -> TrainingRun {
+    let symbol = kind.isPreconditioned ? "λ₁(P⁻¹H)" : "λ₁(H)"
+    let name = kind == .gd ? "2/η" : kind == .adam ? "38/η" : "the threshold"
+    var run = TrainingRun(
+      optimizer: kind.rawValue, lr: lr, symbol: symbol, threshold: .nan, thresholdName: name, trace: SharpnessTrace(), checks: [])
     let setup = "\(kind.rawValue)(η = \(formatHuman(lr))) on Fashion-MNIST n = 1000, MLP 784-32-32-10 tanh, MSE, float64, \(steps) steps"
     do {
       let (train, _) = try FashionMNIST.load(n: 1000, as: Double.self)
@@ -46,6 +89,7 @@ extension Verify {
       let layout = try Optimizers.ParameterLayout(shapes: model.layout.blocks.map(\.shape))
       let optimizer = try Optimizer(kind, Hyperparameters(lr: lr), layout: layout)
       let threshold = try optimizer.threshold()
+      run.threshold = threshold
       var state = try optimizer.initialState(as: Double.self)
       var theta: [Double] = model.initialParameters(seed: 0)
       var gradient = [Double](repeating: 0, count: theta.count)
@@ -68,13 +112,13 @@ extension Verify {
         }
         optimizer.step(parameters: &theta, gradient: gradient, state: &state)
       }
-      let symbol = kind.isPreconditioned ? "λ₁(P⁻¹H)" : "λ₁(H)"
-      let name = kind == .gd ? "2/η" : kind == .adam ? "38/η" : "the threshold"
-      return edgeOfStabilityChecks(
+      run.trace = trace
+      run.checks = edgeOfStabilityChecks(
         trace, threshold: threshold, setup: setup, symbol: symbol, thresholdName: name, tailFrom: tailFrom, band: band)
     } catch {
-      return [Check(layer: "training", name: "edge of stability, \(setup)", expected: "runs", measured: "error: \(error)", passed: false)]
+      run.checks = [Check(layer: "training", name: "edge of stability, \(setup)", expected: "runs", measured: "error: \(error)", passed: false)]
     }
+    return run
   }
 
   static func edgeOfStabilityChecks(

@@ -52,3 +52,12 @@ import Testing
     try? FileManager.default.removeItem(atPath: path)
   }
 }
+
+@Suite struct VerifyCLITests {
+  /// A folder that cannot be made is reported at once, before the training runs.
+  @Test func plotsFolderThatCannotBeMade() throws {
+    let r = try CLI.run(["verify", "--plots", "/proc/aeos-no-such-folder"])
+    #expect(r.status != 0)
+    #expect(r.stderr.contains("--plots /proc/aeos-no-such-folder"), "\(r.stderr)")
+  }
+}

@@ -69,3 +69,32 @@ import Testing
     #expect(!checks[2].passed)
   }
 }
+
+/// The files `aeos verify --plots` writes: a CSV that loads as a table (header, one
+/// row per measurement, four numeric columns) and an SVG with the threshold rule.
+@Suite struct TrainingRunOutputTests {
+  @Test func csvAndSVG() async {
+    await propertyCheck(count: 30, input: Gen.double(in: 1...1e5), Gen.double(in: 0.1...10).array(of: 2...40)) { threshold, values in
+      var t = Verify.SharpnessTrace()
+      for (k, v) in values.enumerated() {
+        t.steps.append(100 * k)
+        t.sharpness.append(v * threshold)
+        t.losses.append(1 / Double(k + 1))
+      }
+      let run = Verify.TrainingRun(
+        optimizer: "gd", lr: 2 / threshold, symbol: "λ₁(H)", threshold: threshold, thresholdName: "2/η", trace: t, checks: [])
+      let lines = run.csv.split(separator: "\n")
+      #expect(lines.first == "step,loss,sharpness,threshold")
+      #expect(lines.count == values.count + 1)
+      for (k, line) in lines.dropFirst().enumerated() {
+        let cells = line.split(separator: ",").compactMap { Double($0) }
+        #expect(cells.count == 4)
+        #expect(cells.first == Double(100 * k))
+        #expect(cells.last == threshold)
+      }
+      let svg = run.svg
+      #expect(svg.hasPrefix("<svg") || svg.contains("<svg"))
+      #expect(svg.contains("2/η = "))
+    }
+  }
+}
