@@ -141,7 +141,9 @@ extension Verify {
     let ratios = t.sharpness[start...].map { $0 / threshold }
     let med = median(ratios)
     let range = (ratios.min() ?? .nan, ratios.max() ?? .nan)
-    let atEdge = abs(med - 1) <= 0.05 && range.0 >= 1 - band && range.1 <= 1 + band
+    // DESIGN.md's run-summary view of the same trace: onset, plateau, verdict.
+    let edge = EdgeAnalysis(steps: t.steps, ratios: t.sharpness.map { $0 / threshold })
+    let atEdge = abs(med - 1) <= 0.05 && range.0 >= 1 - band && range.1 <= 1 + band && edge.verdict == .atTheEdge
     // The loss keeps falling at the edge (over the tail, not step by step).
     let lossFalls = (t.losses.last ?? .nan) < t.losses[start]
     let bandText = String(format: "%.0f", 100 * band)
@@ -152,8 +154,8 @@ extension Verify {
         measured: "low \(f(low)) at step \(t.steps[lowIndex]), then up to \(f(laterMax))", passed: sharpens),
       Check(
         layer: "training", name: "edge of stability: \(symbol) over steps \(t.steps[start])–\(last) against \(thresholdName) = \(f(threshold))",
-        expected: "median within ±5 %, all within ±\(bandText) %",
-        measured: String(format: "median %.3f×, range %.3f–%.3f×", med, range.0, range.1), passed: atEdge),
+        expected: "median within ±5 %, all within ±\(bandText) %, verdict at the edge",
+        measured: String(format: "median %.3f×, range %.3f–%.3f×", med, range.0, range.1) + "; " + edge.summary, passed: atEdge),
       Check(
         layer: "training", name: "the loss keeps falling at the edge (steps \(t.steps[start])–\(last))",
         expected: "final < \(String(format: "%.4f", t.losses[start]))", measured: String(format: "%.4f", t.losses.last ?? .nan), passed: lossFalls),
