@@ -57,6 +57,9 @@ public enum NeuralBench {
     /// Whether `hvpPeakRssMB` isolates the HVP (true) or is the process peak.
     public var hvpPeakRssIsolated: Bool
     public var gradientGflop: Double
+    /// GEMM FLOPs of one cold Hessian-vector product (forward-over-reverse: 3 per
+    /// first-layer weight and 8 per other weight, times 2·n; the gradient has 2 and 3).
+    public var hvpGflop: Double = .nan
     /// Fastest single run of each (less sensitive to other processes than the median).
     public var gradientMinMs: Double
     public var hvpMinMs: Double
@@ -104,7 +107,7 @@ public enum NeuralBench {
         "BLAS: OpenBLAS \(blasCore) kernels, \(blasThreads) thread\(blasThreads == 1 ? "" : "s")",
         "BLAS GEMM 1024³ peak (same run, timed between the gradients): \(f(blasPeakGflops)) GFLOP/s",
         "loss + gradient: \(f(gradientMs, 2)) ms (min \(f(gradientMinMs, 2)))  (\(f(gradientGflop, 2)) GFLOP of GEMMs → \(f(gradientGflop / gradientMs * 1000)) GFLOP/s, \(f(100 * gradientFractionOfPeak))% of peak, median of paired ratios)",
-        "Hessian-vector product (cold, new parameters): \(f(hvpMs, 2)) ms (min \(f(hvpMinMs, 2)))  (\(f(hvpToGradient, 2))× the gradient)",
+        "Hessian-vector product (cold, new parameters): \(f(hvpMs, 2)) ms (min \(f(hvpMinMs, 2)))  (\(f(hvpToGradient, 2))× the gradient; its GEMMs are \(f(hvpGflop / gradientGflop, 2))× the gradient's FLOPs → \(f(hvpGflop / hvpMs * 1000)) GFLOP/s)",
       ]
       if let w = hvpWarmMs { lines.append("Hessian-vector product at the previous parameters (forward pass reused, as in Lanczos): \(f(w, 2)) ms (\(f(w / gradientMs, 2))× the gradient)") }
       if let l = lanczos20Ms { lines.append("Lanczos, 20 iterations on the Hessian: \(f(l, 1)) ms") }
@@ -149,6 +152,11 @@ public enum NeuralBench {
       layerFlops += i == 0 ? 2 * f : 3 * f
     }
     let gflop = layerFlops / 1e9
+    var hvpFlops = 0.0
+    for (i, pair) in zip(o.widths, o.widths.dropFirst()).enumerated() {
+      let f = 2 * Double(o.n) * Double(pair.0 * pair.1)
+      hvpFlops += i == 0 ? 3 * f : 8 * f
+    }
 
     // Gradients and 1024³ GEMMs alternate, so that each gradient has a peak
     // measured right before it under the same load from other processes.
@@ -229,7 +237,7 @@ public enum NeuralBench {
     return Report(
       workload: workload, dtype: o.dtype, blasPeakGflops: peak, blasCore: BLASInfo.coreSelection.summary, blasThreads: BLASInfo.threads,
       gradientMs: gradientMs, hvpMs: hvpMs, gradientFractionOfPeak: median(fractions), hvpPeakRssMB: rss, hvpPeakRssIsolated: isolated,
-      gradientGflop: gflop, gradientMinMs: gradientMin, hvpMinMs: hvpMin, hvpWarmMs: hvpWarmMs, lanczos20Ms: lanczosMs, adamStepMs: adamMs)
+      gradientGflop: gflop, hvpGflop: hvpFlops / 1e9, gradientMinMs: gradientMin, hvpMinMs: hvpMin, hvpWarmMs: hvpWarmMs, lanczos20Ms: lanczosMs, adamStepMs: adamMs)
   }
 
   /// Times one size³ GEMM on fixed random operands.
