@@ -97,8 +97,8 @@ extension Verify {
       var top: [Double]? = nil
       for step in 0...steps {
         let (loss, _) = try objective.lossAndGradient(parameters: theta, gradient: &gradient)
-        // Adaptive methods: measured from the first step on, once P exists.
-        let p = optimizer.preconditioner(state)
+        // Adaptive methods: measured once P exists (from the first step on).
+        let p = step % every == 0 ? optimizer.preconditioner(state) : nil
         if step % every == 0 && (p != nil || !kind.isPreconditioned) {
           let at = theta
           var op = SymmetricOperator(dimension: at.count) { try objective.hessianVectorProduct(parameters: at, vector: $0) }
