@@ -36,9 +36,9 @@ public enum NeuralBench {
   public struct Report: Sendable, Equatable {
     public var workload: String
     public var dtype: String
-    /// Same-run GEMM 1024³ rate (sgemm for float32, dgemm for float64) with
-    /// OpenBLAS on all its threads, GFLOP/s: the median of GEMMs timed between the
-    /// gradient runs.
+    /// Same-run GEMM 1024³ rate (sgemm for float32, dgemm for float64), GFLOP/s: the
+    /// median of GEMMs timed between the gradient runs, on OpenBLAS's threads (or
+    /// `peakConcurrency` single-threaded GEMMs at once).
     public var blasPeakGflops: Double
     /// OpenBLAS's kernels, e.g. "SkylakeX" (`BLASInfo.CoreSelection.summary`).
     public var blasCore: String = ""
@@ -149,25 +149,24 @@ public enum NeuralBench {
     var v: [T] = model.initialParameters(seed: 1)
     for i in v.indices where v[i] == 0 { v[i] = 1e-2 }
 
-
-    var layerFlops = 0.0
-    for (i, pair) in zip(o.widths, o.widths.dropFirst()).enumerated() {
-      let f = 2 * Double(o.n) * Double(pair.0 * pair.1)
-      layerFlops += i == 0 ? 2 * f : 3 * f
-    }
-    let gflop = layerFlops / 1e9
+    // GEMM FLOPs per layer, 2·n·in·out each: the gradient needs 2 of them for the
+    // first layer (forward, weight gradient) and 3 for the others (+ input gradient);
+    // the forward-over-reverse HVP needs 3 and 8.
+    var gradientFlops = 0.0
     var hvpFlops = 0.0
     for (i, pair) in zip(o.widths, o.widths.dropFirst()).enumerated() {
       let f = 2 * Double(o.n) * Double(pair.0 * pair.1)
+      gradientFlops += i == 0 ? 2 * f : 3 * f
       hvpFlops += i == 0 ? 3 * f : 8 * f
     }
+    let gflop = gradientFlops / 1e9
 
     // Gradients and 1024³ GEMMs alternate, so that each gradient has a peak
     // measured right before it under the same load from other processes.
     let peakGEMM = GEMMTimer<T>(size: 1024)
     // OpenBLAS on fewer threads than the engine has workers (OPENBLAS_NUM_THREADS=1,
     // say): the peak is that many single-threaded GEMMs at once, as the workers run.
-    let workers = min(threads, (o.n + chunkSize - 1) / chunkSize)  // as `Objective` splits the work
+    let workers = objective.workers
     let peakConcurrency = BLASInfo.threads < workers ? workers : 1
     var gradient = [T](repeating: 0, count: model.parameterCount)
     var times: [Double] = []
@@ -175,7 +174,7 @@ public enum NeuralBench {
     var fractions: [Double] = []
     for r in 0..<(o.repeats + 2) {
       let peak = peakGEMM.gflops(concurrent: peakConcurrency)
-      let t = try timed { _ = try objective.lossAndGradient(parameters: theta, gradient: &gradient) }
+      let t = try milliseconds { _ = try objective.lossAndGradient(parameters: theta, gradient: &gradient) }
       if r >= 2 {
         times.append(t)
         peaks.append(peak)
@@ -196,7 +195,7 @@ public enum NeuralBench {
     theta2[0] += 1e-3
     for r in 0..<(o.repeats + 2) {
       let p = r % 2 == 0 ? theta : theta2
-      let t = try timed { try objective.hessianVectorProduct(parameters: p, vector: v, into: &hv) }
+      let t = try milliseconds { try objective.hessianVectorProduct(parameters: p, vector: v, into: &hv) }
       if r >= 2 { times.append(t) }
     }
     let hvpMs = median(times)
@@ -204,7 +203,7 @@ public enum NeuralBench {
     // Warm HVPs: repeated at one θ, as Lanczos makes them (the forward pass is reused).
     times = []
     for r in 0..<(o.repeats + 2) {
-      let t = try timed { try objective.hessianVectorProduct(parameters: theta, vector: v, into: &hv) }
+      let t = try milliseconds { try objective.hessianVectorProduct(parameters: theta, vector: v, into: &hv) }
       if r >= 2 { times.append(t) }
     }
     let hvpWarmMs = median(times)
@@ -221,7 +220,7 @@ public enum NeuralBench {
     }
     times = []
     for _ in 0..<3 {
-      let t = try timed { blackHole(try Lanczos(maxIterations: 20, tolerance: 0).top(1, of: op)) }
+      let t = try milliseconds { blackHole(try Lanczos(maxIterations: 20, tolerance: 0).top(1, of: op)) }
       times.append(t)
     }
     let lanczosMs = median(times)
@@ -233,7 +232,7 @@ public enum NeuralBench {
     var params = theta
     times = []
     for r in 0..<(o.repeats + 2) {
-      let t = try timed {
+      let t = try milliseconds {
         _ = try objective.lossAndGradient(parameters: params, gradient: &gradient)
         adam.step(parameters: &params, gradient: gradient, state: &state)
       }
@@ -298,13 +297,6 @@ public enum NeuralBench {
       blackHole(outputs[0][0])
       return Double(k) * 2 * Double(n * n * n) / (Double(t1 - t0) / 1e9) / 1e9
     }
-  }
-
-  private static func timed(_ body: () throws -> Void) rethrows -> Double {
-    let t0 = DispatchTime.now().uptimeNanoseconds
-    try body()
-    let t1 = DispatchTime.now().uptimeNanoseconds
-    return Double(t1 - t0) / 1e6
   }
 
   /// Resets the kernel's resident-set high-water mark (Linux ≥ 4.0); false if not possible.

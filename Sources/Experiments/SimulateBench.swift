@@ -49,11 +49,7 @@ public enum SimulateBench {
     blackHole(try runQuadraticAdam(steps: 50))
     var times: [Double] = []
     for _ in 0..<max(1, repeats) {
-      let t0 = DispatchTime.now().uptimeNanoseconds
-      let x = try runQuadraticAdam()
-      let t1 = DispatchTime.now().uptimeNanoseconds
-      blackHole(x)
-      times.append(Double(t1 - t0) / 1e6)
+      times.append(try milliseconds { blackHole(try runQuadraticAdam()) })
     }
     return median(times)
   }

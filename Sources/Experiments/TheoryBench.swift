@@ -15,11 +15,7 @@ public enum TheoryBench {
     _ = try deriveBuiltins()
     var times: [Double] = []
     for _ in 0..<repeats {
-      let t0 = DispatchTime.now().uptimeNanoseconds
-      let forms = try deriveBuiltins()
-      let t1 = DispatchTime.now().uptimeNanoseconds
-      blackHole(forms)
-      times.append(Double(t1 - t0) / 1e6)
+      times.append(try milliseconds { blackHole(try deriveBuiltins()) })
     }
     return median(times)
   }
@@ -33,6 +29,14 @@ public enum TheoryBench {
 
 /// Keeps a value alive so the optimiser cannot remove the work that produced it.
 @inline(never) public func blackHole<T>(_ x: T) { withExtendedLifetime(x) {} }
+
+/// Wall-clock milliseconds of one run of `body`.
+func milliseconds(_ body: () throws -> Void) rethrows -> Double {
+  let t0 = DispatchTime.now().uptimeNanoseconds
+  try body()
+  let t1 = DispatchTime.now().uptimeNanoseconds
+  return Double(t1 - t0) / 1e6
+}
 
 /// Median of a non-empty sample (mean of the middle two for even counts).
 public func median(_ xs: [Double]) -> Double {

@@ -138,11 +138,12 @@ extension Verify {
     let laterMax = t.sharpness[lowIndex...].max() ?? .nan
     let sharpens = low < 0.9 * threshold && laterMax >= 0.95 * threshold
     // The edge: the tail stays within the band, its median within ±5 %.
-    let ratios = t.sharpness[start...].map { $0 / threshold }
-    let med = median(ratios)
-    let range = (ratios.min() ?? .nan, ratios.max() ?? .nan)
+    let ratios = t.sharpness.map { $0 / threshold }
+    let tail = Array(ratios[start...])
+    let med = median(tail)
+    let range = (tail.min() ?? .nan, tail.max() ?? .nan)
     // DESIGN.md's run-summary view of the same trace: onset, plateau, verdict.
-    let edge = EdgeAnalysis(steps: t.steps, ratios: t.sharpness.map { $0 / threshold })
+    let edge = EdgeAnalysis(steps: t.steps, ratios: ratios)
     let atEdge = abs(med - 1) <= 0.05 && range.0 >= 1 - band && range.1 <= 1 + band && edge.verdict == .atTheEdge
     // The loss keeps falling at the edge (over the tail, not step by step).
     let lossFalls = (t.losses.last ?? .nan) < t.losses[start]

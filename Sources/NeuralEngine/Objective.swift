@@ -78,6 +78,13 @@ public struct Objective<T: BLASScalar>: Sendable {
     self.threads = threads
   }
 
+  /// The workers a pass actually uses: `threads`, but no more than there are chunks
+  /// of `chunkSize` examples.
+  public var workers: Int {
+    let rows = min(chunkSize, data.count)
+    return min(threads, (data.count + rows - 1) / rows)
+  }
+
   /// Number of parameters expected.
   public var parameterCount: Int { model.parameterCount }
 
@@ -145,8 +152,7 @@ public struct Objective<T: BLASScalar>: Sendable {
   private func run(parameters: [T], direction: UnsafePointer<T>?, out: UnsafeMutablePointer<T>?) throws -> (loss: Double, accuracy: Double) {
     let n = data.count
     let rows = min(chunkSize, n)
-    let chunks = (n + rows - 1) / rows
-    let workers = min(threads, chunks)
+    let workers = self.workers
     let count = model.parameterCount
     if let out { zero(out, count) }
     return try parameters.withUnsafeBufferPointer { wb in

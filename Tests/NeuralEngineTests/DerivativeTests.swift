@@ -11,17 +11,7 @@ import Testing
   /// 1e-6·(1 + |g| + |L|), three orders above both.
   @Test func gradientMatchesFiniteDifferences() async throws {
     await propertyCheck(count: 40, input: seeds) { seed in
-      let p = try makeProblem(seed: seed)
-      let (loss, _, g) = try p.objective.lossAndGradient(parameters: p.parameters)
-      let h = 1e-5
-      for i in 0..<p.count {
-        var plus = p.parameters
-        var minus = p.parameters
-        plus[i] += h
-        minus[i] -= h
-        let fd = (try p.objective.evaluate(parameters: plus).loss - p.objective.evaluate(parameters: minus).loss) / (2 * h)
-        #expect(abs(fd - g[i]) <= 1e-6 * (1 + abs(g[i]) + abs(loss)), "parameter \(i): gradient \(g[i]) vs FD \(fd)")
-      }
+      try expectGradientMatchesFiniteDifferences(try makeProblem(seed: seed))
     }
   }
 

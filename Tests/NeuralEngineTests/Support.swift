@@ -53,5 +53,27 @@ func maxAbsDiff(_ a: [Double], _ b: [Double]) -> Double {
 
 func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).map(*).reduce(0, +) }
 
+/// Central finite differences of the loss, step h = 1e-5, against the exact
+/// gradient, entry by entry: |FD − gᵢ| ≤ 1e-6·(1 + |gᵢ| + |L|) (the tolerance is
+/// argued in `DerivativeTests.gradientMatchesFiniteDifferences`). Returns (L, ∇L).
+@discardableResult
+func expectGradientMatchesFiniteDifferences(
+  _ p: Problem, sourceLocation: SourceLocation = #_sourceLocation
+) throws -> (loss: Double, gradient: [Double]) {
+  let (loss, _, g) = try p.objective.lossAndGradient(parameters: p.parameters)
+  let h = 1e-5
+  for i in 0..<p.count {
+    var plus = p.parameters
+    var minus = p.parameters
+    plus[i] += h
+    minus[i] -= h
+    let fd = (try p.objective.evaluate(parameters: plus).loss - p.objective.evaluate(parameters: minus).loss) / (2 * h)
+    #expect(
+      abs(fd - g[i]) <= 1e-6 * (1 + abs(g[i]) + abs(loss)), "parameter \(i): gradient \(g[i]) vs FD \(fd)",
+      sourceLocation: sourceLocation)
+  }
+  return (loss, g)
+}
+
 /// Property-test seeds (any value must pass; nothing is fixed).
 let seeds = Gen.int(in: 0...Int(Int32.max)).map { UInt64($0) }
