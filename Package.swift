@@ -36,16 +36,18 @@ let package = Package(
     .target(name: "LinearAlgebra", dependencies: ["COpenBLAS", "CLAPACKE", "CGSL", "CBLASRuntime"]),
     .target(name: "Algebra", dependencies: [.product(name: "BigInt", package: "BigInt")]),
     .target(name: "Dynamics", dependencies: ["Algebra", "LinearAlgebra"]),
-    .target(name: "Optimizers", dependencies: ["Dynamics"]),
+    .target(name: "Optimizers", dependencies: ["Dynamics", "LinearAlgebra"]),
     .target(name: "Quadratics", dependencies: ["Optimizers"]),
     .target(name: "NeuralEngine", dependencies: ["LinearAlgebra", "CZlib"]),
     .target(name: "Curvature", dependencies: ["LinearAlgebra"]),
     .target(
       name: "Experiments",
       dependencies: ["Algebra", "LinearAlgebra", "Dynamics", "Optimizers", "Quadratics", "NeuralEngine", "Curvature"]),
+    // `aeos bench`: timed workloads and same-run references (imported by the CLI only).
+    .target(name: "Benchmarks", dependencies: ["Experiments", "LinearAlgebra", "Curvature"]),
     .executableTarget(
       name: "aeos",
-      dependencies: ["Experiments", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: ["Experiments", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
     // MARK: - Tests
     .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "COpenBLAS", .product(name: "PropertyBased", package: "swift-property-based")]),

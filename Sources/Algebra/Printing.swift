@@ -42,7 +42,8 @@ private let greekLetters: [String: (unicode: String, latex: String)] = [
 private let superscriptDigits: [Character] = ["⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"]
 private let subscriptDigits: [Character] = ["₀", "₁", "₂", "₃", "₄", "₅", "₆", "₇", "₈", "₉"]
 
-func superscript(_ n: Int) -> String {
+/// The digits of n as Unicode superscripts (¹²³).
+public func superscript(_ n: Int) -> String {
   String(String(n).map { c in c.wholeNumberValue.map { superscriptDigits[$0] } ?? c })
 }
 

@@ -1,4 +1,3 @@
-import Dispatch
 import LinearAlgebra
 
 /// An elementwise activation σ applied to pre-activations z.
@@ -133,24 +132,6 @@ enum GeluFn: ActivationFunction {
 /// `Double` specialisation and to one activation, so each inner loop is a plain,
 /// vectorisable loop without calls.
 enum Kernels {
-  /// Runs `body` over two halves of 0..<units on two threads when there is enough
-  /// work (`units`·`unitSize` ≥ 2¹⁶ numbers), else on the calling thread.
-  @inline(__always)
-  static func split(_ units: Int, unitSize: Int, _ body: (Int, Int) -> Void) {
-    if parallelElementwise && units >= 2 && units * unitSize >= 1 << 16 {
-      let half = units / 2
-      withoutActuallyEscaping(body) { escapable in
-        // The two halves touch disjoint memory; the box only carries the closure across.
-        let box = UncheckedBox(value: escapable)
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
-          if part == 0 { box.value(0, half) } else { box.value(half, units - half) }
-        }
-      }
-    } else {
-      body(0, units)
-    }
-  }
-
   @inline(__always)
   static func cast<T, F>(_ p: UnsafeMutablePointer<T>, _: F.Type) -> UnsafeMutablePointer<F> {
     UnsafeMutableRawPointer(p).assumingMemoryBound(to: F.self)
@@ -166,15 +147,12 @@ enum Kernels {
     _ act: Activation, z: UnsafeMutablePointer<T>, a: UnsafeMutablePointer<T>, rows: Int, cols: Int,
     bias: UnsafePointer<T>?
   ) {
-    // Without a bias every element is independent: split by elements.
+    // Without a bias every element is independent: one row of all elements.
     let (r, c) = bias == nil ? (rows * cols, 1) : (rows, cols)
-    split(r, unitSize: c) { start, count in
-      let o = start * c
-      if T.self == Float.self {
-        Impl<Float>.biasActivate(act, cast(z + o, Float.self), cast(a + o, Float.self), count, c, bias.map { cast($0, Float.self) })
-      } else {
-        Impl<Double>.biasActivate(act, cast(z + o, Double.self), cast(a + o, Double.self), count, c, bias.map { cast($0, Double.self) })
-      }
+    if T.self == Float.self {
+      Impl<Float>.biasActivate(act, cast(z, Float.self), cast(a, Float.self), r, c, bias.map { cast($0, Float.self) })
+    } else {
+      Impl<Double>.biasActivate(act, cast(z, Double.self), cast(a, Double.self), r, c, bias.map { cast($0, Double.self) })
     }
   }
 
@@ -183,12 +161,10 @@ enum Kernels {
     _ act: Activation, g: UnsafeMutablePointer<T>, z: UnsafePointer<T>, a: UnsafePointer<T>, count: Int
   ) {
     if act == .identity { return }
-    split(count, unitSize: 1) { o, n in
-      if T.self == Float.self {
-        Impl<Float>.multiplyDerivative(act, cast(g + o, Float.self), cast(z + o, Float.self), cast(a + o, Float.self), n)
-      } else {
-        Impl<Double>.multiplyDerivative(act, cast(g + o, Double.self), cast(z + o, Double.self), cast(a + o, Double.self), n)
-      }
+    if T.self == Float.self {
+      Impl<Float>.multiplyDerivative(act, cast(g, Float.self), cast(z, Float.self), cast(a, Float.self), count)
+    } else {
+      Impl<Double>.multiplyDerivative(act, cast(g, Double.self), cast(z, Double.self), cast(a, Double.self), count)
     }
   }
 
@@ -209,12 +185,10 @@ enum Kernels {
   static func tangentForward<T: BLASScalar>(
     _ act: Activation, rz: UnsafePointer<T>, ra: UnsafeMutablePointer<T>, z: UnsafePointer<T>, a: UnsafePointer<T>, count: Int
   ) {
-    split(count, unitSize: 1) { o, n in
-      if T.self == Float.self {
-        Impl<Float>.tangentForward(act, cast(rz + o, Float.self), cast(ra + o, Float.self), cast(z + o, Float.self), cast(a + o, Float.self), n)
-      } else {
-        Impl<Double>.tangentForward(act, cast(rz + o, Double.self), cast(ra + o, Double.self), cast(z + o, Double.self), cast(a + o, Double.self), n)
-      }
+    if T.self == Float.self {
+      Impl<Float>.tangentForward(act, cast(rz, Float.self), cast(ra, Float.self), cast(z, Float.self), cast(a, Float.self), count)
+    } else {
+      Impl<Double>.tangentForward(act, cast(rz, Double.self), cast(ra, Double.self), cast(z, Double.self), cast(a, Double.self), count)
     }
   }
 
@@ -225,14 +199,10 @@ enum Kernels {
     rz: UnsafePointer<T>, count: Int
   ) {
     if act == .identity { return }
-    split(count, unitSize: 1) { o, n in
-      if T.self == Float.self {
-        Impl<Float>.tangentBackward(
-          act, cast(g + o, Float.self), cast(rg + o, Float.self), cast(z + o, Float.self), cast(a + o, Float.self), cast(rz + o, Float.self), n)
-      } else {
-        Impl<Double>.tangentBackward(
-          act, cast(g + o, Double.self), cast(rg + o, Double.self), cast(z + o, Double.self), cast(a + o, Double.self), cast(rz + o, Double.self), n)
-      }
+    if T.self == Float.self {
+      Impl<Float>.tangentBackward(act, cast(g, Float.self), cast(rg, Float.self), cast(z, Float.self), cast(a, Float.self), cast(rz, Float.self), count)
+    } else {
+      Impl<Double>.tangentBackward(act, cast(g, Double.self), cast(rg, Double.self), cast(z, Double.self), cast(a, Double.self), cast(rz, Double.self), count)
     }
   }
 
@@ -410,11 +380,3 @@ enum Impl<F: FastFloat> {
   }
 }
 
-struct UncheckedBox<V>: @unchecked Sendable {
-  let value: V
-}
-
-/// Whether elementwise loops split across two threads. Off: OpenBLAS's worker
-/// threads keep spinning for a while after each GEMM, and a second thread of ours
-/// then competes with them (measured slower on the 2-core benchmark machine).
-let parallelElementwise = false

@@ -99,7 +99,7 @@ final class Workspace<T: BLASScalar>: @unchecked Sendable {
     var a: [UnsafeMutablePointer<T>]
     var cols: [UnsafeMutablePointer<T>?]
     var argmax: [UnsafeMutablePointer<Int32>?]
-    var key: (start: Int, rows: Int, parameters: [T])?
+    var key: (start: Int, rows: Int, parameters: [T], data: AnyObject)?
   }
 
   /// Set 0 is the one built by `init`; gradient and loss passes use only it.
@@ -127,10 +127,10 @@ final class Workspace<T: BLASScalar>: @unchecked Sendable {
   /// Switches to the primal buffers for the chunk that starts at example `start`
   /// (`perChunk`: a set of its own where the budget allows, else set 0) and
   /// returns whether they already hold that chunk's forward state at `parameters`
-  /// (bitwise-equal). The caller then runs the forward pass (skipping the primal
-  /// part if true) and calls `markPrimal`. With `perChunk` false set 0 is
-  /// selected and its state forgotten.
-  func selectPrimal(start: Int, rows: Int, parameters: [T], perChunk: Bool) -> Bool {
+  /// (bitwise-equal) on the same data (`data`, the objective's identity token). The
+  /// caller then runs the forward pass (skipping the primal part if true) and calls
+  /// `markPrimal`. With `perChunk` false set 0 is selected and its state forgotten.
+  func selectPrimal(start: Int, rows: Int, parameters: [T], data: AnyObject, perChunk: Bool) -> Bool {
     var index = 0
     if perChunk {
       if let k = primalSetOfChunk[start] {
@@ -154,7 +154,7 @@ final class Workspace<T: BLASScalar>: @unchecked Sendable {
       (z, a, cols, argmax) = (set.z, set.a, set.cols, set.argmax)
       currentPrimal = index
     }
-    guard perChunk, let key = primalSets[index].key, key.start == start, key.rows == rows,
+    guard perChunk, let key = primalSets[index].key, key.start == start, key.rows == rows, key.data === data,
       key.parameters.count == parameters.count
     else {
       primalSets[index].key = nil
@@ -173,8 +173,8 @@ final class Workspace<T: BLASScalar>: @unchecked Sendable {
 
   /// Records that the selected primal buffers hold the forward state of the chunk of
   /// `rows` examples from `start` at `parameters` (stored in O(1): copy on write).
-  func markPrimal(start: Int, rows: Int, parameters: [T]) {
-    primalSets[currentPrimal].key = (start, rows, parameters)
+  func markPrimal(start: Int, rows: Int, parameters: [T], data: AnyObject) {
+    primalSets[currentPrimal].key = (start, rows, parameters, data)
   }
 
   private func makePrimalSet() -> PrimalSet {

@@ -7,7 +7,8 @@
 
 /// The two floating types the engine computes with, with the constants the fast
 /// elementary functions need. Internal: the public API is generic over `BLASScalar`
-/// and dispatches to `Float` or `Double` code once per loop (see `withFast`).
+/// and dispatches to `Float` or `Double` code once per loop (see `Kernels` in
+/// Activation.swift).
 protocol FastFloat: BinaryFloatingPoint {
   /// 1.5·2^(p−1), p the significand width: adding it rounds to an integer held in the
   /// low significand bits.

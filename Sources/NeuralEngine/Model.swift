@@ -34,33 +34,8 @@ public enum Layer: Sendable, Hashable {
   case activation(Activation)
 }
 
-/// A named block of the flat parameter vector.
-public struct ParameterBlock: Sendable, Hashable, Codable {
-  /// e.g. "dense0.weight", "dense0.bias", "conv1.weight".
-  public let name: String
-  /// Dense weights [out, in]; conv weights [filters, channels, kernel, kernel]; biases [out].
-  public let shape: [Int]
-  /// First index of the block in the flat vector.
-  public let offset: Int
-  /// Number of entries (the product of `shape`).
-  public var count: Int { shape.reduce(1, *) }
-  /// The block as a rows×columns matrix (rows = shape[0], columns = the rest), or nil
-  /// for a vector (bias). Adafactor's factored statistics act on this view.
-  public var matrixShape: (rows: Int, columns: Int)? {
-    shape.count >= 2 ? (shape[0], count / shape[0]) : nil
-  }
-  /// Indices of the block in the flat vector.
-  public var range: Range<Int> { offset..<(offset + count) }
-}
-
-/// The layout of a model's flat parameter vector: blocks in layer order, each weight
-/// followed by its bias, stored row-major and contiguously.
-public struct ParameterLayout: Sendable, Hashable, Codable {
-  public let blocks: [ParameterBlock]
-  /// Total number of parameters.
-  public var count: Int { blocks.last.map { $0.offset + $0.count } ?? 0 }
-  public func block(named name: String) -> ParameterBlock? { blocks.first { $0.name == name } }
-}
+// The parameter layout (named blocks, PyTorch shapes) is LinearAlgebra's
+// `ParameterLayout`, shared with the optimizers.
 
 // MARK: - Compiled stages
 
@@ -223,7 +198,7 @@ public struct Model: Sendable, Hashable {
         }
       }
     }
-    self.layout = ParameterLayout(blocks: blocks)
+    self.layout = try ParameterLayout(blocks: blocks)
     self.outputShape = shape
     self.stages = stages
   }
@@ -235,8 +210,8 @@ public struct Model: Sendable, Hashable {
   public func initialParameters<T: BLASScalar>(seed: UInt64, as _: T.Type = T.self) -> [T] {
     var rng = SeededGenerator(seed: seed)
     var p = [T](repeating: 0, count: layout.count)
-    for block in layout.blocks where block.shape.count >= 2 {
-      let fanIn = block.count / block.shape[0]
+    for block in layout.blocks {
+      guard let fanIn = block.matrixShape?.columns else { continue }
       let scale = 1 / Double(fanIn).squareRoot()
       for i in block.range { p[i] = T(rng.nextNormal() * scale) }
     }

@@ -48,7 +48,11 @@ public struct Objective<T: BLASScalar>: Sendable {
   public static var defaultChunkSize: Int { 500 }
   /// One worker per active processor (at most 16).
   public static var defaultThreads: Int { max(1, min(ProcessInfo.processInfo.activeProcessorCount, 16)) }
-  private let cache = WorkspaceCache<T>()
+  private let cache: WorkspaceCache<T>
+  /// Identifies this objective's data in the workspaces' primal-reuse keys, so that
+  /// objectives sharing workspaces (`replacingData`) never reuse each other's
+  /// forward passes.
+  private let dataToken = DataToken()
 
   /// - Throws: `NeuralEngineError` if the data's feature count differs from the
   ///   model's input size, the model's output size from the number of classes, a
@@ -76,6 +80,34 @@ public struct Objective<T: BLASScalar>: Sendable {
     self.loss = loss
     self.chunkSize = chunkSize
     self.threads = threads
+    self.cache = WorkspaceCache<T>()
+  }
+
+  private init(_ other: Objective, data: Dataset<T>) {
+    model = other.model
+    self.data = data
+    loss = other.loss
+    chunkSize = other.chunkSize
+    threads = other.threads
+    cache = other.cache
+  }
+
+  /// The same objective on other examples (a minibatch, say), sharing this one's
+  /// workspaces, so a training loop that changes its batch every step allocates
+  /// nothing. Forward passes kept for Hessian-vector products are never reused
+  /// across the two.
+  /// - Throws: `NeuralEngineError` as `init` does for data that does not fit the model.
+  public func replacingData(_ data: Dataset<T>) throws -> Objective<T> {
+    guard data.featureCount == model.inputSize else {
+      throw NeuralEngineError.shapeMismatch(what: "data features vs model input", expected: "\(model.inputSize)", got: "\(data.featureCount)")
+    }
+    guard data.classes == model.outputSize else {
+      throw NeuralEngineError.shapeMismatch(what: "data classes vs model outputs", expected: "\(model.outputSize)", got: "\(data.classes)")
+    }
+    guard data.count >= 1 else {
+      throw NeuralEngineError.invalidArgument(name: "data set size", value: "0", expected: "at least one example")
+    }
+    return Objective(self, data: data)
   }
 
   /// The workers a pass actually uses: `threads`, but no more than there are chunks
@@ -170,14 +202,11 @@ public struct Objective<T: BLASScalar>: Sendable {
           let spaces = (0..<workers).map { _ in cache.take(stages: model.stages, rows: rows) }
           defer { for ws in spaces { cache.give(ws) } }
           var results = [Result<(Double, Int), any Error>](repeating: .success((0, 0)), count: workers)
-          let box = UncheckedBox(value: (w, direction, x, labels, out))
-          let spacesBox = UncheckedBox(value: spaces)
           results.withUnsafeMutableBufferPointer { rb in
-            let rbox = UncheckedBox(value: rb)
             BLASInfo.withSingleThreadedBLAS {
-              DispatchQueue.concurrentPerform(iterations: workers) { k in
-                let (w, direction, x, labels, out) = box.value
-                let ws = spacesBox.value[k]
+              // Each worker writes its own result slot and its own accumulator.
+              Parallel.forEach(workers) { k in
+                let ws = spaces[k]
                 let lo = k * n / workers
                 let hi = (k + 1) * n / workers
                 var target = out
@@ -186,7 +215,7 @@ public struct Objective<T: BLASScalar>: Sendable {
                   zero(p, count)
                   target = p
                 }
-                rbox.value[k] = Result { try self.runChunks(lo..<hi, parameters, w, direction, x, labels, ws, target) }
+                rb[k] = Result { try self.runChunks(lo..<hi, parameters, w, direction, x, labels, ws, target) }
               }
             }
           }
@@ -223,9 +252,9 @@ public struct Objective<T: BLASScalar>: Sendable {
     while start < range.upperBound {
       let m = min(ws.rows, range.upperBound - start)
       let xc = x + start * d
-      let reuse = ws.selectPrimal(start: start, rows: m, parameters: parameters, perChunk: direction != nil)
+      let reuse = ws.selectPrimal(start: start, rows: m, parameters: parameters, data: dataToken, perChunk: direction != nil)
       Engine.forward(stages: stages, parameters: w, direction: direction, x: xc, rows: m, workspace: ws, reusePrimal: reuse)
-      if direction != nil { ws.markPrimal(start: start, rows: m, parameters: parameters) }
+      if direction != nil { ws.markPrimal(start: start, rows: m, parameters: parameters, data: dataToken) }
       let last = stages.count - 1
       let f = last >= 0 ? UnsafePointer(ws.a[last]) : xc
       let tangent: (rf: UnsafePointer<T>, rg: UnsafeMutablePointer<T>)? =
@@ -246,6 +275,10 @@ public struct Objective<T: BLASScalar>: Sendable {
     return (total, correct)
   }
 }
+
+/// An identity for an objective's data (compared with `===`; the keys that hold it
+/// keep it alive, so an identity is never reused while a key refers to it).
+final class DataToken: Sendable {}
 
 /// Sets `count` elements to +0 with one memset (all-zero bits are +0.0 in IEEE 754);
 /// a generic `update(repeating:)` here would go through value witnesses per element.

@@ -1,8 +1,9 @@
-import Dispatch
 import Dynamics
+import LinearAlgebra
 
-/// An optimizer of DESIGN.md's tables: a method (`kind`), its hyper-parameters, the
-/// block layout of the parameter vector and a learning-rate schedule. A value with
+/// An optimizer of DESIGN.md's tables: a method (`kind`, whose pieces are
+/// `kind.traits`), its hyper-parameters, the block layout of the parameter vector and
+/// a learning-rate schedule. A value with
 /// no hidden state; the state lives in `OptimizerState` and is passed in.
 ///
 /// With g the gradient at x, η_t = lr·schedule(t), t the 0-based step and
@@ -23,7 +24,7 @@ import Dynamics
 /// | `amsgrad` | adam with ν̂ ← max(ν̂, ν) (bias-corrected ν when correcting, as optax) and P = f(√ν̂ + ε) |
 /// | `padam` | adam with P = ν^p + ε (bias correction: (1−β₁ˢ)((ν/(1−β₂ˢ))^p + ε)) |
 /// | `nadam` | Dozat's Nadam, constant β₁: x ← x − η P⁻¹(β₁m + (1−β₁)g), m and P as adam |
-/// | `adafactor` | adam whose ν is factored on matrix blocks: R ← β₂R + (1−β₂)·rowmean(g²), C ← β₂C + (1−β₂)·colmean(g²), ν̂ᵢⱼ = RᵢCⱼ/mean(R); full ν on rank-1 blocks |
+/// | `adafactor` | adam whose ν is factored on matrix blocks (the [out, fan-in] view): R ← β₂R + (1−β₂)·rowmean(g²), C ← β₂C + (1−β₂)·colmean(g²), ν̂ᵢⱼ = RᵢCⱼ/mean(R); full ν on rank-1 blocks |
 /// | `frozen-adam` | adam whose P = √ν + ε is fixed from the initial ν |
 ///
 /// In every preconditioned method the P applied at step t is computed from ν
@@ -37,6 +38,14 @@ import Dynamics
 ///   preconditioned updates, uses a constant β₂ (the paper's 1 − t^−0.8 schedule is
 ///   not used), adds ε to √ν̂ (the paper adds ε₁ = 1e-30 to g²), and has no update
 ///   clipping and no relative step size. Frozen, both forms are the same recurrence.
+/// - Adafactor factors every block of rank ≥ 2 as its [out, fan-in] matrix
+///   (`ParameterBlock.matrixShape`): a dense weight [out, in] as out × in, a
+///   convolution kernel [F, C, K, K] as F × C·K·K (one statistic per filter and one
+///   per input channel and kernel position). optax's `_factored_dims` instead factors
+///   over the two largest dimensions of the shape, keeps the others as a batch, and
+///   factors nothing whose second-largest dimension is below
+///   `min_dim_size_to_factor` = 128 — so it keeps a full ν for the paper's
+///   784-200-…-10 output layer [10, 200] and for 5×5 kernels, where we factor.
 /// - rmsprop, adagrad and frozen-adam ignore `biasCorrection`; only adamw uses
 ///   `weightDecay`; gd, rmsprop and adagrad ignore `beta1`.
 /// - frozen-adam: P never changes; `--freeze-preconditioner` (see
@@ -128,23 +137,22 @@ public struct Optimizer: Sendable, Hashable, Codable {
       }
     }
     let nu0 = secondMoment ?? [T](repeating: 0, count: kind.isPreconditioned ? n : 0)
-    switch kind {
-    case .gd, .hb, .emaHB, .nesterov, .emaNesterov:
+    switch traits.secondMoment {
+    case .none:
       break
-    case .rmsprop, .adagrad, .adam, .adamw, .padam, .nadam:
+    case .ema, .sum:
       state.secondMoment = nu0
-    case .amsgrad:
+    case .emaRunningMax:
       state.secondMoment = nu0
       state.maxSecondMoment = nu0
-    case .frozenAdam:
+    case .fixed:
       state.secondMoment = nu0
       let eps = T(hyperparameters.eps)
       state.frozenPreconditioner = nu0.map { _root($0) + eps }
-    case .adafactor:
+    case .factored:
       for block in layout.blocks {
-        let slice = Array(nu0[block.offset..<(block.offset + block.count)])
-        if block.isMatrix {
-          let (r, c) = block.matrixShape
+        let slice = Array(nu0[block.range])
+        if let (r, c) = block.matrixShape {
           var rows = [T](repeating: 0, count: r), cols = [T](repeating: 0, count: c)
           for i in 0..<r {
             for j in 0..<c {
@@ -173,24 +181,25 @@ public struct Optimizer: Sendable, Hashable, Codable {
     }
     guard state.step >= 0 else { throw OptimizerError("invalid optimizer step count \(state.step): expected an integer ≥ 0") }
     try check("m", state.momentum, kind.usesMomentum ? n : 0)
-    let sizes = layout.factoredSizes
-    switch kind {
-    case .gd, .hb, .emaHB, .nesterov, .emaNesterov: try check("nu", state.secondMoment, 0)
-    case .adafactor:
+    let sizes = _factoredSizes
+    let second = traits.secondMoment
+    switch second {
+    case .none: try check("nu", state.secondMoment, 0)
+    case .factored:
       try check("nu", state.secondMoment, sizes.full)
       try check("row", state.rowSecondMoment, sizes.rows)
       try check("col", state.columnSecondMoment, sizes.columns)
-    default: try check("nu", state.secondMoment, n)
+    case .ema, .sum, .emaRunningMax, .fixed: try check("nu", state.secondMoment, n)
     }
-    if kind != .adafactor {
+    if second != .factored {
       try check("row", state.rowSecondMoment, 0)
       try check("col", state.columnSecondMoment, 0)
     }
-    try check("nu_max", state.maxSecondMoment, kind == .amsgrad ? n : 0)
+    try check("nu_max", state.maxSecondMoment, second == .emaRunningMax ? n : 0)
     if let p = state.frozenPreconditioner {
       guard kind.isPreconditioned else { throw OptimizerError("a frozen preconditioner was given, but \(kind.rawValue) applies none") }
       try check("frozen_p", p, n)
-    } else if kind == .frozenAdam {
+    } else if second == .fixed {
       throw OptimizerError("frozen-adam state lacks its fixed preconditioner \"frozen_p\"")
     }
   }
@@ -266,43 +275,35 @@ public struct Optimizer: Sendable, Hashable, Codable {
 // MARK: - Implementation details
 
 extension Optimizer {
+  /// The method's pieces (`OptimizerKind.traits`).
+  @inlinable public var traits: OptimizerTraits { kind.traits }
+
   /// Whether the method's P is elementwise √(ν·q) + ε with an EMA or sum ν: one fused pass.
   @usableFromInline var _isFusable: Bool {
-    switch kind {
-    case .rmsprop, .adagrad, .adam, .adamw, .nadam: true
-    default: false
-    }
+    let t = traits
+    return (t.secondMoment == .ema || t.secondMoment == .sum) && t.root == .squareRoot
   }
 
-  /// Whether bias correction applies to this method.
-  @usableFromInline var _corrects: Bool {
-    switch kind {
-    case .adam, .adamw, .amsgrad, .padam, .nadam, .adafactor: hyperparameters.biasCorrection
-    default: false
-    }
-  }
+  /// Whether bias correction applies to this method (and is switched on).
+  @usableFromInline var _corrects: Bool { traits.biasCorrection && hyperparameters.biasCorrection }
 
-  /// The coefficient of g in the momentum update m ← β₁m + c·g.
+  /// The coefficient c of g in the momentum update m ← β₁m + c·g.
   @usableFromInline var _momentumGradientCoefficient: Double {
-    switch kind {
-    case .hb, .nesterov: 1
-    default: 1 - hyperparameters.beta1
-    }
+    traits.momentum == .plain ? 1 : 1 - hyperparameters.beta1
   }
 
   /// (a, b) in the direction a·m + b·g that P⁻¹ (or I) is applied to; `count` is s = t + 1.
+  /// With bias correction, Nesterov's look-ahead momentum term takes the next
+  /// step's correction (Dozat's Nadam).
   @usableFromInline func _direction(count s: Int) -> (a: Double, b: Double) {
     let beta = hyperparameters.beta1
-    switch kind {
-    case .gd, .rmsprop, .adagrad: return (0, 1)
-    case .nesterov: return (beta, 1)
-    case .emaNesterov: return (beta, 1 - beta)
-    case .nadam:
-      if _corrects {
-        return (beta * (1 - _power(beta, s)) / (1 - _power(beta, s + 1)), 1 - beta)
-      }
-      return (beta, 1 - beta)
-    default: return (1, 0)
+    switch traits.direction {
+    case .gradient: return (0, 1)
+    case .momentum: return (1, 0)
+    case .nesterov:
+      let c = _momentumGradientCoefficient
+      if _corrects { return (beta * (1 - _power(beta, s)) / (1 - _power(beta, s + 1)), c) }
+      return (beta, c)
     }
   }
 
@@ -311,19 +312,39 @@ extension Optimizer {
     guard _corrects else { return (1, 1) }
     let f = 1 - _power(hyperparameters.beta1, s)
     // amsgrad's ν̂ is already corrected when it is formed.
-    let q = kind == .amsgrad ? 1 : 1 / (1 - _power(hyperparameters.beta2, s))
+    let q = traits.secondMoment == .emaRunningMax ? 1 : 1 / (1 - _power(hyperparameters.beta2, s))
     return (f, q)
   }
 
   /// (keep, new) in ν ← keep·ν + new·g².
   @usableFromInline var _secondMomentCoefficients: (keep: Double, new: Double) {
-    kind == .adagrad ? (1, 1) : (hyperparameters.beta2, 1 - hyperparameters.beta2)
+    traits.secondMoment == .sum ? (1, 1) : (hyperparameters.beta2, 1 - hyperparameters.beta2)
+  }
+
+  /// The factor of x in the step, 1 − η·wd for decoupled decay, else 1.
+  @usableFromInline func _decay(eta: Double) -> Double {
+    traits.decoupledDecay ? 1 - eta * hyperparameters.weightDecay : 1
+  }
+
+  /// Total number of row (resp. column) statistics Adafactor keeps, and of full
+  /// second-moment entries (rank-1 blocks).
+  var _factoredSizes: (rows: Int, columns: Int, full: Int) {
+    var r = 0, c = 0, f = 0
+    for b in layout.blocks {
+      if let m = b.matrixShape {
+        r += m.rows
+        c += m.columns
+      } else {
+        f += b.count
+      }
+    }
+    return (r, c, f)
   }
 
   @inlinable func _linearStep<T: OptimizerScalar>(x: inout [T], g: [T], m: inout [T], eta: Double) {
     let n = x.count
     let eta = T(eta)
-    if kind == .gd {
+    if traits.momentum == .none {
       x.withUnsafeMutableBufferPointer { px in
         g.withUnsafeBufferPointer { pg in
           for i in 0..<n { px[i] -= eta * pg[i] }
@@ -351,7 +372,7 @@ extension Optimizer {
     let (keep0, new0) = _secondMomentCoefficients
     let f = T(f0), q = T(q0), a = T(a0), b = T(b0), keep = T(keep0), new = T(new0)
     let eps = T(hyperparameters.eps), etaT = T(eta)
-    let decay: T = kind == .adamw ? 1 - T(eta * hyperparameters.weightDecay) : 1
+    let decay = T(_decay(eta: eta))
     if kind.usesMomentum {
       let beta = T(hyperparameters.beta1), c = T(_momentumGradientCoefficient)
       x.withUnsafeMutableBufferPointer { px in
@@ -378,27 +399,26 @@ extension Optimizer {
     }
   }
 
-  /// Updates ν (and ν̂, R, C) with g for the count s; nothing for frozen-adam.
+  /// Updates ν (and ν̂, R, C) with g for the count s; nothing for a fixed ν.
   @_specialize(where T == Float)
   @_specialize(where T == Double)
   @usableFromInline func _advanceSecondMoment<T: OptimizerScalar>(_ g: [T], _ state: inout OptimizerState<T>, count s: Int) {
     let (keep0, new0) = _secondMomentCoefficients
     let keep = T(keep0), new = T(new0)
-    switch kind {
-    case .gd, .hb, .emaHB, .nesterov, .emaNesterov, .frozenAdam:
+    switch traits.secondMoment {
+    case .none, .fixed:
       return
-    case .rmsprop, .adagrad, .adam, .adamw, .padam, .nadam, .amsgrad:
+    case .ema, .sum, .emaRunningMax:
       for i in g.indices { state.secondMoment[i] = keep * state.secondMoment[i] + new * g[i] * g[i] }
-      if kind == .amsgrad {
+      if traits.secondMoment == .emaRunningMax {
         let q = _corrects ? T(1 / (1 - _power(hyperparameters.beta2, s))) : 1
         for i in g.indices { state.maxSecondMoment[i] = max(state.maxSecondMoment[i], q * state.secondMoment[i]) }
       }
-    case .adafactor:
+    case .factored:
       var r0 = 0, c0 = 0, v0 = 0
       for block in layout.blocks {
         let o = block.offset
-        if block.isMatrix {
-          let (rows, cols) = block.matrixShape
+        if let (rows, cols) = block.matrixShape {
           var colSums = [T](repeating: 0, count: cols)
           for i in 0..<rows {
             var rowSum: T = 0
@@ -430,25 +450,27 @@ extension Optimizer {
   @usableFromInline func _preconditioner<T: OptimizerScalar>(_ state: OptimizerState<T>, count s: Int) -> [T] {
     let (f0, q0) = _biasFactors(count: s)
     let f = T(f0), q = T(q0), eps = T(hyperparameters.eps)
-    switch kind {
-    case .gd, .hb, .emaHB, .nesterov, .emaNesterov:
+    let p = T(hyperparameters.padamP)
+    let padam = traits.root == .padam
+    /// f·(root(q·ν) + ε), with root = √ or the Padam power.
+    func precondition(_ nu: [T]) -> [T] {
+      padam ? nu.map { f * ((q * $0).raised(to: p) + eps) } : nu.map { f * (_root(q * $0) + eps) }
+    }
+    switch traits.secondMoment {
+    case .none:
       return [T](repeating: 1, count: layout.count)
-    case .frozenAdam:
+    case .fixed:
       return state.frozenPreconditioner ?? state.secondMoment.map { _root($0) + eps }
-    case .rmsprop, .adagrad, .adam, .adamw, .nadam:
-      return state.secondMoment.map { f * (_root(q * $0) + eps) }
-    case .amsgrad:
-      return state.maxSecondMoment.map { f * (_root(q * $0) + eps) }
-    case .padam:
-      let p = T(hyperparameters.padamP)
-      return state.secondMoment.map { f * ((q * $0).raised(to: p) + eps) }
-    case .adafactor:
+    case .ema, .sum:
+      return precondition(state.secondMoment)
+    case .emaRunningMax:
+      return precondition(state.maxSecondMoment)
+    case .factored:
       var out = [T](repeating: 0, count: layout.count)
       var r0 = 0, c0 = 0, v0 = 0
       for block in layout.blocks {
         let o = block.offset
-        if block.isMatrix {
-          let (rows, cols) = block.matrixShape
+        if let (rows, cols) = block.matrixShape {
           var rowMean: T = 0
           for i in 0..<rows { rowMean += state.rowSecondMoment[r0 + i] }
           rowMean /= T(rows)
@@ -475,7 +497,7 @@ extension Optimizer {
   @usableFromInline func _preconditionedStep<T: OptimizerScalar>(x: inout [T], g: [T], m: inout [T], p: [T], eta: Double, count s: Int) {
     let (a0, b0) = _direction(count: s)
     let a = T(a0), b = T(b0), etaT = T(eta)
-    let decay: T = kind == .adamw ? 1 - T(eta * hyperparameters.weightDecay) : 1
+    let decay = T(_decay(eta: eta))
     if kind.usesMomentum {
       let beta = T(hyperparameters.beta1), c = T(_momentumGradientCoefficient)
       for i in x.indices {
@@ -549,21 +571,10 @@ func _momentumKernel<T: OptimizerScalar>(
 /// The fused updates are elementwise, so the result does not depend on the split.
 @inlinable @inline(__always)
 func _forEachChunk(_ n: Int, _ body: (Range<Int>) -> Void) {
-  let k = min(_coreCount, n >> 16)
-  if k <= 1 {
-    body(0..<n)
-    return
-  }
-  // The chunks are disjoint, so the callers' writes through their buffer pointers
-  // never race; the pointers themselves are not Sendable, hence the cast.
-  withoutActuallyEscaping(body) { escapable in
-    let shared = unsafeBitCast(escapable, to: (@Sendable (Range<Int>) -> Void).self)
-    DispatchQueue.concurrentPerform(iterations: k) { c in shared((c * n / k)..<((c + 1) * n / k)) }
-  }
+  let k = min(Parallel.coreCount, n >> 16)
+  // One chunk: called here, so the kernel inlines into the step.
+  if k <= 1 { body(0..<n) } else { Parallel.forEachChunk(n, chunks: k, body) }
 }
-
-/// Online processor count (at least 1), read once.
-@usableFromInline let _coreCount: Int = max(1, _onlineProcessors())
 
 /// √|v|, the square root used for every P. ν ≥ 0 always, so this is √ν; taking
 /// the magnitude first lets the compiler prove the argument non-negative and emit

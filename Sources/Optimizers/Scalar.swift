@@ -23,4 +23,3 @@ extension Double: OptimizerScalar {
 
 @usableFromInline func _cosine(_ x: Double) -> Double { cos(x) }
 
-func _onlineProcessors() -> Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import Experiments
 import Foundation
 
@@ -18,7 +19,7 @@ struct Bench: ParsableCommand {
       """)
 
   @Flag(help: "Print one JSON document.") var json = false
-  @Option(help: "float32 or float64.") var dtype = "float32"
+  @Option(help: "float32 or float64.") var dtype: DType = .float32
   @Option(help: "Training examples (1...60000).") var n = 5000
   @Option(help: "Layer widths, comma-separated, 784 first and 10 last.") var widths = "784,200,200,200,10"
   @Option(name: .customLong("chunk-size"), help: "Examples per chunk and worker (default 500).") var chunkSize: Int?
@@ -27,7 +28,6 @@ struct Bench: ParsableCommand {
   var threads: Int?
 
   func validate() throws {
-    guard dtype == "float32" || dtype == "float64" else { throw ValidationError("--dtype \(dtype): expected float32 or float64") }
     guard (1...60000).contains(n) else { throw ValidationError("--n \(n): expected 1...60000") }
     if let t = threads, t < 1 { throw ValidationError("--threads \(t): expected at least 1") }
     guard repeats >= 1 else { throw ValidationError("--repeats \(repeats): expected at least 1") }

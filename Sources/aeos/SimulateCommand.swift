@@ -52,7 +52,7 @@ struct Simulate: ParsableCommand {
   }
 
   func run() throws {
-    let lr = try optimizerOptions.requireLR()
+    let lr = optimizerOptions.learningRate
     optimizerOptions.noteIgnoredBeta(for: optimizer)
     let source: QuadraticSource
     if let eigenvalues {

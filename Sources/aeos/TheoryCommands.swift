@@ -20,7 +20,7 @@ struct Threshold: ParsableCommand {
   @Flag(help: "Print one JSON document.") var json = false
 
   func run() throws {
-    let lr = try optimizerOptions.requireLR()
+    let lr = optimizerOptions.learningRate
     let report = try ThresholdReport(subject: subjectOptions.subject(optimizerOptions, lr: lr), lr: lr)
     print(json ? report.json.serialized(pretty: true) : report.text)
   }
@@ -61,7 +61,7 @@ struct Growth: ParsableCommand {
   }
 
   func run() throws {
-    let lr = try optimizerOptions.requireLR()
+    let lr = optimizerOptions.learningRate
     let subject = try subjectOptions.subject(optimizerOptions, lr: lr)
     var lambdas: [Double]
     if let eigenvalue { lambdas = [eigenvalue] } else {
@@ -96,17 +96,16 @@ struct Derive: ParsableCommand {
   @OptionGroup var subjectOptions: SubjectOptions
   @Option(parsing: .unconditional, help: "Learning rate η (optional: symbolic when absent).") var lr: Double?
   @Option(parsing: .unconditional, help: "Momentum β (optional: symbolic when absent).") var beta1: Double?
-  @Option(help: "Output format: text, latex or sympy.") var format: String = "text"
+  @Option(help: "Output format: text, latex or sympy.") var format: OutputFormat = .text
   @Flag(help: "Print one JSON document.") var json = false
 
   func validate() throws {
-    guard OutputFormat(rawValue: format) != nil else { throw ValidationError("invalid --format \(format): expected text, latex or sympy") }
     if let lr, !(lr.isFinite && lr > 0) { throw ValidationError("invalid --lr \(lr): expected a finite number > 0") }
     if let beta1, !(beta1.isFinite && beta1 >= 0 && beta1 < 1) { throw ValidationError("invalid --beta1 \(beta1): expected a number in [0, 1)") }
   }
 
   func run() throws {
-    let f = OutputFormat(rawValue: format) ?? .text
+    let f = format
     var values = try subjectOptions.parameterValues()
     if let lr { values["eta"] = lr }
     let report: DeriveReport

@@ -224,10 +224,33 @@ import Testing
       let model = try MLP.make(inputSize: 3, depth: 1, width: 4, activation: .tanh, classes: 2)
       let ws = Workspace<Double>(stages: model.stages, rows: rows, primalBudgetBytes: 0)
       let theta: [Double] = model.initialParameters(seed: UInt64(s1))
-      #expect(!ws.selectPrimal(start: s1, rows: rows, parameters: theta, perChunk: true))
-      ws.markPrimal(start: s1, rows: rows, parameters: theta)
-      #expect(ws.selectPrimal(start: s1, rows: rows, parameters: theta, perChunk: true))
-      #expect(ws.selectPrimal(start: s2, rows: rows, parameters: theta, perChunk: true) == (s1 == s2))
+      let data = DataToken(), other = DataToken()
+      #expect(!ws.selectPrimal(start: s1, rows: rows, parameters: theta, data: data, perChunk: true))
+      ws.markPrimal(start: s1, rows: rows, parameters: theta, data: data)
+      #expect(ws.selectPrimal(start: s1, rows: rows, parameters: theta, data: data, perChunk: true))
+      // Other data (an objective from `replacingData`) never reuses this state.
+      #expect(!ws.selectPrimal(start: s1, rows: rows, parameters: theta, data: other, perChunk: true))
+      ws.markPrimal(start: s1, rows: rows, parameters: theta, data: data)
+      #expect(ws.selectPrimal(start: s2, rows: rows, parameters: theta, data: data, perChunk: true) == (s1 == s2))
+    }
+  }
+
+  /// `replacingData` shares workspaces but not forward passes: an HVP on the new
+  /// data at the parameters of an HVP on the old equals a fresh objective's (exactly:
+  /// the same operations in the same order).
+  @Test func replacedDataNeverReusesForwardPasses() async throws {
+    await propertyCheck(count: 20, input: Gen.int(in: 0...1_000_000)) { seed in
+      let model = try MLP.make(inputSize: 3, depth: 1, width: 4, activation: .tanh, classes: 2)
+      let a: Dataset<Double> = try SyntheticData.gaussianClusters(n: 6, dimension: 3, classes: 2, seed: UInt64(seed))
+      let b: Dataset<Double> = try SyntheticData.gaussianClusters(n: 6, dimension: 3, classes: 2, seed: UInt64(seed) &+ 1)
+      let objA = try Objective(model: model, data: a, loss: .mse, chunkSize: 3, threads: 1)
+      let objB = try objA.replacingData(b)
+      let theta: [Double] = model.initialParameters(seed: UInt64(seed))
+      let v: [Double] = model.initialParameters(seed: UInt64(seed) &+ 2).map { $0 + 0.1 }
+      _ = try objA.hessianVectorProduct(parameters: theta, vector: v)
+      let shared = try objB.hessianVectorProduct(parameters: theta, vector: v)
+      let fresh = try Objective(model: model, data: b, loss: .mse, chunkSize: 3, threads: 1).hessianVectorProduct(parameters: theta, vector: v)
+      #expect(shared == fresh)
     }
   }
 }

@@ -1,3 +1,4 @@
+import LinearAlgebra
 import Optimizers
 import PropertyBased
 import Testing
@@ -36,6 +37,39 @@ import Testing
       }
       // It stores r + c numbers for the matrix block, not r·c.
       #expect(sf.rowSecondMoment.count == r && sf.columnSecondMoment.count == c && sf.secondMoment.count == 2)
+    }
+  }
+
+  /// A convolution kernel [F, C, K, K] is factored as its [out, fan-in] matrix,
+  /// F × C·K·K: when g² is rank 1 in that view (gᵢ,ⱼ² = s·uᵢvⱼ with j running over
+  /// (c, k₁, k₂)), Adafactor's P equals Adam's; it keeps F row and C·K·K column
+  /// statistics. (Factored as (F·C·K) × K, the same g² is not rank 1 and the two
+  /// would differ.)
+  @Test func convolutionKernelsAreFactoredAsOutByFanIn() async throws {
+    await propertyCheck(
+      count: 60, input: Gen.int(in: 1...3), Gen.int(in: 1...3), Gen.int(in: 1...3), Gen.int(in: 0...1_000_000)
+    ) { f, c, k, seed in
+      var rng = SeededGenerator(seed: UInt64(seed))
+      let fanIn = c * k * k
+      let u = (0..<f).map { _ in 0.1 + rng.nextUniform() }
+      let v = (0..<fanIn).map { _ in 0.1 + rng.nextUniform() }
+      let h = Hyperparameters(lr: 0.01)
+      let factored = try Optimizer(.adafactor, h, layout: try ParameterLayout(shapes: [[f, c, k, k]]))
+      let full = try Optimizer(.adam, h, parameterCount: f * fanIn)
+      var (sf, sa) = (try factored.initialState(as: Double.self), try full.initialState(as: Double.self))
+      var (xf, xa) = ([Double](repeating: 1, count: f * fanIn), [Double](repeating: 1, count: f * fanIn))
+      for t in 0..<3 {
+        let s = 1 + Double(t)
+        var g: [Double] = []
+        for i in 0..<f { for j in 0..<fanIn { g.append((s * u[i] * v[j]).squareRoot()) } }
+        factored.step(parameters: &xf, gradient: g, state: &sf)
+        full.step(parameters: &xa, gradient: g, state: &sa)
+        let pf = try #require(factored.preconditioner(sf))
+        let pa = try #require(full.preconditioner(sa))
+        // Row/column means and one division each: a few ulps, 1e-12 relative.
+        #expect(maxRelativeError(pf, pa) < 1e-12)
+      }
+      #expect(sf.rowSecondMoment.count == f && sf.columnSecondMoment.count == fanIn)
     }
   }
 

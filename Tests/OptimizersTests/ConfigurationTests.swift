@@ -1,5 +1,6 @@
 import Foundation
 import Dynamics
+import LinearAlgebra
 import Optimizers
 import PropertyBased
 import Testing
@@ -43,10 +44,11 @@ import Testing
   }
 
   @Test func badLayoutsAndSchedules() throws {
-    #expect(throws: OptimizerError.self) { try ParameterLayout(shapes: [[2, 0]]) }
-    #expect(throws: OptimizerError.self) { try ParameterLayout(shapes: [[]]) }
-    #expect(throws: OptimizerError.self) {
-      try ParameterLayout(blocks: [ParameterBlock(offset: 0, shape: [2]), ParameterBlock(offset: 3, shape: [1])])
+    #expect(throws: LinearAlgebraError.self) { try ParameterLayout(shapes: [[2, 0]]) }
+    #expect(throws: LinearAlgebraError.self) { try ParameterLayout(shapes: [[]]) }
+    #expect(throws: LinearAlgebraError.self) { try ParameterLayout(shapes: [[Int.max, 3]]) }
+    #expect(throws: LinearAlgebraError.self) {
+      try ParameterLayout(blocks: [ParameterBlock(name: "a", shape: [2], offset: 0), ParameterBlock(name: "b", shape: [1], offset: 3)])
     }
     #expect(throws: OptimizerError.self) { try Optimizer(.adam, Hyperparameters(lr: 0.1), parameterCount: 1, schedule: .linearWarmup(steps: 0)) }
     #expect(throws: OptimizerError.self) { try Optimizer(.adam, Hyperparameters(lr: 0.1), parameterCount: 1, schedule: .cosine(steps: 5, warmupSteps: 5)) }

@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 import Optimizers
 import PropertyBased
 import Testing

@@ -1,4 +1,4 @@
-import Algebra
+
 
 extension RationalFunction {
   /// Like `formatted`, but a polynomial with at least two non-constant factors

@@ -78,14 +78,3 @@ extension EdgeAnalysis {
     return String(format: "onset at step %d, plateau %.3f× (p10 %.3f, p90 %.3f), %@", step, p.median, p.p10, p.p90, verdict.rawValue)
   }
 }
-
-/// The q-quantile (0 ≤ q ≤ 1) of ascending `sorted` with linear interpolation between
-/// the closest ranks (numpy's default): rank q·(n − 1). NaN for an empty array.
-public func percentile(sorted: [Double], _ q: Double) -> Double {
-  guard !sorted.isEmpty else { return .nan }
-  let rank = min(max(q, 0), 1) * Double(sorted.count - 1)
-  let lo = Int(rank.rounded(.down))
-  let hi = min(lo + 1, sorted.count - 1)
-  let w = rank - Double(lo)
-  return w == 0 ? sorted[lo] : sorted[lo] + w * (sorted[hi] - sorted[lo])
-}

@@ -25,12 +25,14 @@ struct OptimizerOptions: ParsableArguments {
   @Option(name: .customLong("padam-p"), parsing: .unconditional, help: "Padam's exponent p in (0, 0.5].")
   var padamP: Double = 0.25
 
-  /// The learning rate, required.
-  func requireLR() throws -> Double {
-    guard let lr else { throw TheoryError("missing --lr: give the learning rate η, a finite number > 0") }
-    guard lr.isFinite, lr > 0 else { throw TheoryError("invalid --lr \(lr): expected a finite number > 0") }
-    return lr
+  /// --lr is required and must be a finite number > 0.
+  func validate() throws {
+    guard let lr else { throw ValidationError("missing --lr: give the learning rate η, a finite number > 0") }
+    guard lr.isFinite, lr > 0 else { throw ValidationError("invalid --lr \(lr): expected a finite number > 0") }
   }
+
+  /// The learning rate (checked by `validate()`).
+  var learningRate: Double { lr ?? .nan }
 
   func hyperparameters(lr: Double) -> Hyperparameters {
     Hyperparameters(
@@ -85,18 +87,5 @@ struct SubjectOptions: ParsableArguments {
     let name = optimizer ?? ""
     o.noteIgnoredBeta(for: name)
     return try TheorySubject.optimizer(name, o.hyperparameters(lr: lr))
-  }
-}
-
-import Foundation
-
-func printError(_ s: String) {
-  FileHandle.standardError.write(Data((s + "\n").utf8))
-}
-
-/// Writes a file, turning failures into a readable error.
-func writeFile(_ path: String, _ contents: String) throws {
-  do { try contents.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-    throw ValidationError("cannot write \(path): \(error.localizedDescription)")
   }
 }

@@ -1,6 +1,3 @@
-@_exported import Algebra
-@_exported import Dynamics
-@_exported import Optimizers
 
 /// What `aeos threshold | growth | derive` analyse: a named optimizer with its
 /// hyper-parameters, or a user-written rule with parameter values.
@@ -291,9 +288,4 @@ public struct DeriveReport: Sendable {
   var sampleDescription: String {
     derivation.samples.keys.sorted().map { "\($0) = \(formatHuman(derivation.samples[$0]!))" }.joined(separator: ", ")
   }
-}
-
-func superscript(_ k: Int) -> String {
-  let digits: [Character] = ["⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"]
-  return String(String(k).compactMap { $0.wholeNumberValue.map { digits[$0] } })
 }

@@ -1,5 +1,5 @@
 import Foundation
-@_exported import Quadratics
+import Quadratics
 import LinearAlgebra
 
 extension Verify {

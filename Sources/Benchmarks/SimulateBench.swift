@@ -1,4 +1,6 @@
+import Experiments
 import Foundation
+import LinearAlgebra
 
 /// The quadratic-laboratory benchmark of `aeos bench` (`quadratic_adam_1e6_ms`):
 /// Adam for 1000 steps on a 10⁶-dimensional diagonal quadratic, against the same
@@ -29,17 +31,11 @@ public enum SimulateBench {
     return x
   }
 
-  /// g = a∘x, split over the cores like the optimizer's fused loops (the chunks
-  /// are disjoint; addresses cross threads as integers).
+  /// g = a∘x, split over the cores like the optimizer's fused loops (disjoint chunks).
   static func diagonalGradient(_ a: UnsafeBufferPointer<Double>, _ x: UnsafeBufferPointer<Double>, _ g: UnsafeMutableBufferPointer<Double>) {
     let n = g.count
-    guard let pa = a.baseAddress, let px = x.baseAddress, let pg = g.baseAddress else { return }
-    let (ia, ix, ig) = (Int(bitPattern: pa), Int(bitPattern: px), Int(bitPattern: pg))
-    let k = max(1, min(ProcessInfo.processInfo.activeProcessorCount, n >> 16))
-    DispatchQueue.concurrentPerform(iterations: k) { c in
-      let a = UnsafePointer<Double>(bitPattern: ia)!, x = UnsafePointer<Double>(bitPattern: ix)!
-      let g = UnsafeMutablePointer<Double>(bitPattern: ig)!
-      for i in (c * n / k)..<((c + 1) * n / k) { g[i] = a[i] * x[i] }
+    Parallel.forEachChunk(n, chunks: min(Parallel.coreCount, n >> 16)) { range in
+      for i in range { g[i] = a[i] * x[i] }
     }
   }
 
@@ -47,11 +43,7 @@ public enum SimulateBench {
   /// NumPy script), after a 50-step warm-up.
   public static func quadraticAdamMilliseconds(repeats: Int = 3) throws -> Double {
     blackHole(try runQuadraticAdam(steps: 50))
-    var times: [Double] = []
-    for _ in 0..<max(1, repeats) {
-      times.append(try milliseconds { blackHole(try runQuadraticAdam()) })
-    }
-    return median(times)
+    return try Timing.medianMilliseconds(repeats: repeats, warmups: 0) { blackHole(try runQuadraticAdam()) }
   }
 
   /// Runs benchmarks/adam_numpy.py (the same loop in NumPy) if python3 with NumPy

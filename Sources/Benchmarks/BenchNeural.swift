@@ -1,8 +1,7 @@
+import Curvature
+import Experiments
 import Foundation
 import LinearAlgebra
-import NeuralEngine
-import Curvature
-import Optimizers
 
 /// The neural-engine part of `aeos bench`: full-batch loss + gradient and
 /// Hessian-vector product of an MLP on Fashion-MNIST, beside the same run's BLAS
@@ -13,7 +12,7 @@ import Optimizers
 /// the first. Times are medians of repeated runs after warm-up, all in one process.
 public enum NeuralBench {
   public struct Options: Sendable {
-    public var dtype: String
+    public var dtype: DType
     public var n: Int
     public var widths: [Int]
     public var chunkSize: Int?
@@ -21,7 +20,7 @@ public enum NeuralBench {
     /// Worker threads (`Objective.threads`); nil: `Objective.defaultThreads`.
     public var threads: Int?
     public init(
-      dtype: String = "float32", n: Int = 5000, widths: [Int] = [784, 200, 200, 200, 10], chunkSize: Int? = nil, repeats: Int = 10,
+      dtype: DType = .float32, n: Int = 5000, widths: [Int] = [784, 200, 200, 200, 10], chunkSize: Int? = nil, repeats: Int = 10,
       threads: Int? = nil
     ) {
       self.threads = threads
@@ -35,7 +34,7 @@ public enum NeuralBench {
 
   public struct Report: Sendable, Equatable {
     public var workload: String
-    public var dtype: String
+    public var dtype: DType
     /// Same-run GEMM 1024³ rate (sgemm for float32, dgemm for float64), GFLOP/s: the
     /// median of GEMMs timed between the gradient runs, on OpenBLAS's threads (or
     /// `peakConcurrency` single-threaded GEMMs at once).
@@ -79,7 +78,7 @@ public enum NeuralBench {
     public func jsonObject(extra: [String: Double?] = [:]) -> [(String, Double?, String?)] {
       func e(_ k: String) -> (String, Double?, String?) { (k, extra[k] ?? nil, nil) }
       return [
-        ("workload", nil, workload), ("dtype", nil, dtype), ("blas_core", nil, blasCore), ("blas_threads", Double(blasThreads), nil),
+        ("workload", nil, workload), ("dtype", nil, dtype.rawValue), ("blas_core", nil, blasCore), ("blas_threads", Double(blasThreads), nil),
         ("blas_peak_concurrent_gemms", Double(peakConcurrency), nil),
         ("blas_peak_gflops", blasPeakGflops, nil),
         ("gradient_ms", gradientMs, nil), ("hvp_ms", hvpMs, nil), ("hvp_warm_ms", hvpWarmMs, nil), ("lanczos20_ms", lanczos20Ms, nil), ("adam_step_ms", adamStepMs, nil),
@@ -107,7 +106,7 @@ public enum NeuralBench {
       func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
       var lines = [
         "workload: \(workload)",
-        "dtype: \(dtype)",
+        "dtype: \(dtype.rawValue)",
         "BLAS: OpenBLAS \(blasCore) kernels, \(blasThreads) thread\(blasThreads == 1 ? "" : "s")",
         "BLAS GEMM 1024³ peak (same run, timed between the gradients\(peakConcurrency > 1 ? ", \(peakConcurrency) single-threaded GEMMs at once" : "")): \(f(blasPeakGflops)) GFLOP/s",
         "loss + gradient: \(f(gradientMs, 2)) ms (min \(f(gradientMinMs, 2)))  (\(f(gradientGflop, 2)) GFLOP of GEMMs → \(f(gradientGflop / gradientMs * 1000)) GFLOP/s, \(f(100 * gradientFractionOfPeak))% of peak, median of paired ratios)",
@@ -126,9 +125,8 @@ public enum NeuralBench {
   /// Runs the workload. Throws if Fashion-MNIST is missing (no synthetic fallback).
   public static func run(_ o: Options) throws -> Report {
     switch o.dtype {
-    case "float32": return try run(o, Float.self)
-    case "float64": return try run(o, Double.self)
-    default: throw NeuralEngineError.invalidArgument(name: "--dtype", value: o.dtype, expected: "float32 or float64")
+    case .float32: return try run(o, Float.self)
+    case .float64: return try run(o, Double.self)
     }
   }
 
@@ -174,7 +172,7 @@ public enum NeuralBench {
     var fractions: [Double] = []
     for r in 0..<(o.repeats + 2) {
       let peak = peakGEMM.gflops(concurrent: peakConcurrency)
-      let t = try milliseconds { _ = try objective.lossAndGradient(parameters: theta, gradient: &gradient) }
+      let t = try Timing.milliseconds { _ = try objective.lossAndGradient(parameters: theta, gradient: &gradient) }
       if r >= 2 {
         times.append(t)
         peaks.append(peak)
@@ -193,20 +191,18 @@ public enum NeuralBench {
     // reuse the previous forward pass — this is `hvp_ms`, the cost of one HVP.
     var theta2 = theta
     theta2[0] += 1e-3
-    for r in 0..<(o.repeats + 2) {
-      let p = r % 2 == 0 ? theta : theta2
-      let t = try milliseconds { try objective.hessianVectorProduct(parameters: p, vector: v, into: &hv) }
-      if r >= 2 { times.append(t) }
+    var round = 0
+    times = try Timing.samples(repeats: o.repeats) {
+      let p = round % 2 == 0 ? theta : theta2
+      round += 1
+      try objective.hessianVectorProduct(parameters: p, vector: v, into: &hv)
     }
     let hvpMs = median(times)
     let hvpMin = times.min() ?? .nan
     // Warm HVPs: repeated at one θ, as Lanczos makes them (the forward pass is reused).
-    times = []
-    for r in 0..<(o.repeats + 2) {
-      let t = try milliseconds { try objective.hessianVectorProduct(parameters: theta, vector: v, into: &hv) }
-      if r >= 2 { times.append(t) }
+    let hvpWarmMs = try Timing.medianMilliseconds(repeats: o.repeats) {
+      try objective.hessianVectorProduct(parameters: theta, vector: v, into: &hv)
     }
-    let hvpWarmMs = median(times)
     let rss = peakRSSMegabytes()
     blackHole(hv)
 
@@ -218,27 +214,18 @@ public enum NeuralBench {
       let hu = try objective.hessianVectorProduct(parameters: theta, vector: u.map { T($0) })
       return hu.map { Double($0) }
     }
-    times = []
-    for _ in 0..<3 {
-      let t = try milliseconds { blackHole(try Lanczos(maxIterations: 20, tolerance: 0).top(1, of: op)) }
-      times.append(t)
+    let lanczosMs = try Timing.medianMilliseconds(repeats: 3, warmups: 0) {
+      blackHole(try Lanczos(maxIterations: 20, tolerance: 0).top(1, of: op))
     }
-    let lanczosMs = median(times)
 
     // Adam: one full-batch step (gradient, then the update) on flat parameters with block shapes.
-    let layout = try Optimizers.ParameterLayout(shapes: model.layout.blocks.map(\.shape))
-    let adam = try Optimizer(.adam, Hyperparameters(lr: 1e-3), layout: layout)
+    let adam = try Optimizer(.adam, Hyperparameters(lr: 1e-3), layout: model.layout)
     var state = try adam.initialState(as: T.self)
     var params = theta
-    times = []
-    for r in 0..<(o.repeats + 2) {
-      let t = try milliseconds {
-        _ = try objective.lossAndGradient(parameters: params, gradient: &gradient)
-        adam.step(parameters: &params, gradient: gradient, state: &state)
-      }
-      if r >= 2 { times.append(t) }
+    let adamMs = try Timing.medianMilliseconds(repeats: o.repeats) {
+      _ = try objective.lossAndGradient(parameters: params, gradient: &gradient)
+      adam.step(parameters: &params, gradient: gradient, state: &state)
     }
-    let adamMs = median(times)
     blackHole(params)
 
     return Report(
@@ -283,12 +270,9 @@ public enum NeuralBench {
             BLAS.gemm(m: n, n: n, k: n, a: pa, b: pb, c: outputs[0])
           } else {
             // Disjoint outputs, shared read-only operands.
-            let box = UncheckedSendableBox((pa, pb, outputs))
+            let outputs = self.outputs
             BLASInfo.withSingleThreadedBLAS {
-              DispatchQueue.concurrentPerform(iterations: k) { i in
-                let (pa, pb, outputs) = box.value
-                BLAS.gemm(m: n, n: n, k: n, a: pa, b: pb, c: outputs[i])
-              }
+              Parallel.forEach(k) { i in BLAS.gemm(m: n, n: n, k: n, a: pa, b: pb, c: outputs[i]) }
             }
           }
         }
@@ -319,10 +303,4 @@ public enum NeuralBench {
     return nil
   }
 
-}
-
-/// Carries values into concurrent closures that touch disjoint memory through them.
-struct UncheckedSendableBox<V>: @unchecked Sendable {
-  let value: V
-  init(_ value: V) { self.value = value }
 }

@@ -86,8 +86,7 @@ extension Verify {
       let (train, _) = try FashionMNIST.load(n: 1000, as: Double.self)
       let model = try MLP.make(widths: [784, 32, 32, 10], activation: .tanh)
       let objective = try Objective(model: model, data: train, loss: .mse)
-      let layout = try Optimizers.ParameterLayout(shapes: model.layout.blocks.map(\.shape))
-      let optimizer = try Optimizer(kind, Hyperparameters(lr: lr), layout: layout)
+      let optimizer = try Optimizer(kind, Hyperparameters(lr: lr), layout: model.layout)
       let threshold = try optimizer.threshold()
       run.threshold = threshold
       var state = try optimizer.initialState(as: Double.self)
