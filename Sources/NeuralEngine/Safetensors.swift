@@ -160,12 +160,18 @@ public enum Safetensors {
 
   /// Saves a flat parameter vector as one tensor per block of `layout`.
   public static func save<T: BLASScalar>(parameters: [T], layout: ParameterLayout, metadata: [String: String] = [:], to path: String) throws {
+    try FileBytes.write(encodeParameters(parameters, layout: layout, metadata: metadata), to: path)
+  }
+
+  /// The safetensors bytes of a flat parameter vector, one tensor per block of
+  /// `layout` under the block's name and shape.
+  public static func encodeParameters<T: BLASScalar>(_ parameters: [T], layout: ParameterLayout, metadata: [String: String] = [:]) throws -> [UInt8] {
     guard parameters.count == layout.count else {
       throw NeuralEngineError.shapeMismatch(what: "parameters", expected: "\(layout.count) entries", got: "\(parameters.count)")
     }
     var tensors: [String: Tensor<T>] = [:]
     for b in layout.blocks { tensors[b.name] = try Tensor(shape: b.shape, scalars: Array(parameters[b.range])) }
-    try save(tensors, metadata: metadata, to: path)
+    return try encode(tensors, metadata: metadata)
   }
 
   /// Loads a flat parameter vector for `layout`: every block must be present with

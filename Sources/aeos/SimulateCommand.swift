@@ -43,6 +43,7 @@ struct Simulate: ParsableCommand {
   @Option(help: ArgumentHelp("Write an SVG plot to this file.", valueName: "file.svg")) var plot: String?
 
   func validate() throws {
+    try optimizerOptions.requireLR()
     if json && csv { throw ValidationError("choose one of --json and --csv") }
     let sources = [eigenvalues != nil, hessian != nil, randomSPD != nil].filter { $0 }.count
     if sources != 1 { throw ValidationError("give exactly one of --eigenvalues LIST, --hessian FILE, --random-spd N --condition κ") }

@@ -19,6 +19,8 @@ struct Threshold: ParsableCommand {
   @OptionGroup var optimizerOptions: OptimizerOptions
   @Flag(help: "Print one JSON document.") var json = false
 
+  func validate() throws { try optimizerOptions.requireLR() }
+
   func run() throws {
     let lr = optimizerOptions.learningRate
     let report = try ThresholdReport(subject: subjectOptions.subject(optimizerOptions, lr: lr), lr: lr)
@@ -48,6 +50,7 @@ struct Growth: ParsableCommand {
   @Option(help: ArgumentHelp("Write an SVG plot of ρ(λ) to this file.", valueName: "file.svg")) var plot: String?
 
   func validate() throws {
+    try optimizerOptions.requireLR()
     if json && csv { throw ValidationError("choose one of --json and --csv") }
     let single = eigenvalue != nil
     let range = from != nil || to != nil || points != nil

@@ -10,34 +10,45 @@ struct OptimizerOptions: ParsableArguments {
   @Option(name: .long, parsing: .unconditional, help: "Momentum β₁ in [0, 1) (default 0.9; ignored for gd, rmsprop, adagrad).")
   var beta1: Double?
 
-  @Option(name: .long, parsing: .unconditional, help: "Second-moment decay β₂ in [0, 1).")
-  var beta2: Double = 0.999
+  @Option(name: .long, parsing: .unconditional, help: "Second-moment decay β₂ in [0, 1) (default 0.999).")
+  var beta2: Double?
 
-  @Option(name: .long, parsing: .unconditional, help: "ε added to the preconditioner (> 0).")
-  var eps: Double = 1e-7
+  @Option(name: .long, parsing: .unconditional, help: "ε added to the preconditioner, > 0 (default 1e-7).")
+  var eps: Double?
 
-  @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Decoupled weight decay (adamw), ≥ 0.")
-  var weightDecay: Double = 0
+  @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Decoupled weight decay of adamw, ≥ 0 (default 0).")
+  var weightDecay: Double?
 
   @Flag(name: .customLong("bias-correction"), help: "Adam's bias correction (off by default, as in the paper).")
   var biasCorrection = false
 
-  @Option(name: .customLong("padam-p"), parsing: .unconditional, help: "Padam's exponent p in (0, 0.5].")
-  var padamP: Double = 0.25
+  @Option(name: .customLong("padam-p"), parsing: .unconditional, help: "Padam's exponent p in (0, 0.5] (default 0.25).")
+  var padamP: Double?
 
-  /// --lr is required and must be a finite number > 0.
+  /// --lr, when given, must be a finite number > 0 (commands that need it say so
+  /// with `requireLR()` in their own `validate()`).
   func validate() throws {
-    guard let lr else { throw ValidationError("missing --lr: give the learning rate η, a finite number > 0") }
-    guard lr.isFinite, lr > 0 else { throw ValidationError("invalid --lr \(lr): expected a finite number > 0") }
+    if let lr, !(lr.isFinite && lr > 0) { throw ValidationError("invalid --lr \(lr): expected a finite number > 0") }
+  }
+
+  /// For commands that need a learning rate: call from `validate()`.
+  func requireLR() throws {
+    guard lr != nil else { throw ValidationError("missing --lr: give the learning rate η, a finite number > 0") }
   }
 
   /// The learning rate (checked by `validate()`).
   var learningRate: Double { lr ?? .nan }
 
+  /// Whether any hyper-parameter flag was given (for `--resume`, which takes them from the run).
+  var anyGiven: Bool {
+    lr != nil || beta1 != nil || beta2 != nil || eps != nil || weightDecay != nil || biasCorrection || padamP != nil
+  }
+
   func hyperparameters(lr: Double) -> Hyperparameters {
-    Hyperparameters(
-      lr: lr, beta1: beta1 ?? 0.9, beta2: beta2, eps: eps, weightDecay: weightDecay,
-      biasCorrection: biasCorrection, padamP: padamP)
+    let d = Hyperparameters(lr: lr)
+    return Hyperparameters(
+      lr: lr, beta1: beta1 ?? d.beta1, beta2: beta2 ?? d.beta2, eps: eps ?? d.eps, weightDecay: weightDecay ?? d.weightDecay,
+      biasCorrection: biasCorrection, padamP: padamP ?? d.padamP)
   }
 
   /// Warns on stderr when --beta1 is given to a method without momentum.
