@@ -49,8 +49,8 @@ import Testing
   /// r₂ ≥ 1.1·r₁; its relative condition number, Σ|coefficient·uᵏ| / |u·∂u(1 + f)|
   /// at u = r₁, is (2 + a·r₁ + b·r₁²)/(b·r₁·(r₂ − r₁)) ≤ 8/(2·0.1/1.1) < 50, and a and
   /// b enter as decimals rounded once (≈1e-16): the computed root is within ~1e-13
-  /// of r₁/η. 1e-9 relative is a wide margin and far below the factor ≥ 2.1 to the
-  /// next boundary.
+  /// of r₁/η. 1e-9 relative is a wide margin and far below the distance to the next
+  /// boundaries, r₂/η ≥ 1.1·r₁/η and (r₁ + r₂)/η ≥ 2.1·r₁/η.
   @Test func thresholdIsTheFirstBoundaryOfAMultiPieceSet() async {
     await propertyCheck(count: 100, input: Gen.double(in: 0.1...10), Gen.double(in: 1.1...5), Gen.double(in: 0.01...10)) { r1, spread, lr in
       // propertyCheck runs its body under `try?` (swift-property-based 2.0.1 on Swift
@@ -71,8 +71,10 @@ import Testing
         let form = try #require(analysis.closedForm())
         let value = try #require(form.evaluate(["a": a, "b": b, "eta": lr]))
         #expect(abs(value - expected) <= 1e-9 * expected)
-        // the second piece exists: stable in its middle, unstable in the gap and beyond
-        // (|f| there is 1 ± a fixed fraction, far from the round-off of ρ)
+        // the second piece exists: stable in its middle (f = −r₁/(2r₂), |f| ≤ 0.46),
+        // unstable in the middle of the gap (|f| = 1 + (r₂ − r₁)²/(2r₁r₂) ≥ 1.0045)
+        // and beyond (f(1.5(r₁ + r₂)) = 1 + 0.75·b·(r₁ + r₂)² > 4): all far from 1
+        // compared with the round-off of ρ
         #expect(try analysis.growthFactor(at: (r2 + (r1 + r2)) / 2 / lr) < 1)
         #expect(try analysis.growthFactor(at: (r1 + r2) / 2 / lr) > 1)
         #expect(try analysis.growthFactor(at: 1.5 * (r1 + r2) / lr) > 1)
