@@ -57,7 +57,7 @@ let package = Package(
     .testTarget(name: "QuadraticsTests", dependencies: ["Quadratics", "Optimizers", "Dynamics", "LinearAlgebra", .product(name: "PropertyBased", package: "swift-property-based")]),
     .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine", "LinearAlgebra", .product(name: "PropertyBased", package: "swift-property-based")]),
     .testTarget(name: "CurvatureTests", dependencies: ["Curvature", "LinearAlgebra", .product(name: "PropertyBased", package: "swift-property-based")]),
-    .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", .product(name: "PropertyBased", package: "swift-property-based")]),
+    .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Curvature", "LinearAlgebra", .product(name: "PropertyBased", package: "swift-property-based")]),
     .testTarget(name: "CLITests", dependencies: ["aeos"]),
   ]
 )

@@ -60,11 +60,12 @@ struct CurvatureProbe<T: BLASScalar> {
     var products = 0
     if !determinismChecked {
       // Two applications at one vector must agree before a measurement is trusted:
-      // the engine's sums run in a fixed order, so they agree bitwise.
+      // the engine's sums run in a fixed order, so they agree bitwise. Once per
+      // process (its two products are not counted in `hvps`, so that a resumed run
+      // records the same numbers as an uninterrupted one).
       var rng = SeededGenerator(seed: seed &+ 0x5EED)
       let v = (0..<h.dimension).map { _ in rng.nextNormal() }
       let a = try h.apply(v), b = try h.apply(v)
-      products += 2
       guard a == b else {
         throw TrainingError("two Hessian-vector products at the same point and direction differ; the measurement cannot be trusted")
       }

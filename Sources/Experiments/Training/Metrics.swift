@@ -71,32 +71,44 @@ public struct StepRecord: Sendable, Equatable {
     return .object(f)
   }
 
-  /// Reads a line written by `json` (for `--resume` and the run's summary).
+  /// Reads a line written by `json` (for `--resume` and the run's summary). Numbers
+  /// come back exactly (JSONDecoder rounds correctly; Foundation's JSONSerialization
+  /// on Linux can be an ulp off, which would break bit-identical resumes).
   /// - Throws: `TrainingError` for a line that is not such an object.
   public init(jsonLine line: String, path: String, lineNumber: Int) throws {
-    func bad(_ why: String) -> TrainingError { TrainingError("\(path) line \(lineNumber): \(why)") }
-    guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-      throw bad("not a JSON object")
+    let r: Line
+    do { r = try Self.decoder.decode(Line.self, from: Data(line.utf8)) } catch {
+      throw TrainingError("\(path) line \(lineNumber): not a metrics line (\(error))")
     }
-    func number(_ key: String) -> Double? {
-      guard let v = object[key], !(v is NSNull) else { return nil }
-      return (v as? NSNumber)?.doubleValue
-    }
-    guard let step = (object["step"] as? NSNumber)?.intValue else { throw bad("no integer \"step\"") }
-    self.step = step
-    loss = number("loss") ?? .nan
-    accuracy = number("accuracy") ?? .nan
-    gradNorm = number("grad_norm") ?? .nan
-    lr = number("lr") ?? .nan
-    wallSeconds = number("wall_s") ?? .nan
-    if let t = number("threshold") {
+    step = r.step
+    loss = r.loss ?? .nan
+    accuracy = r.accuracy ?? .nan
+    gradNorm = r.gradNorm ?? .nan
+    lr = r.lr ?? .nan
+    wallSeconds = r.wallS ?? .nan
+    if let t = r.threshold {
       curvature = CurvatureRecord(
-        sharpness: number("sharpness"), preconditionedSharpness: number("preconditioned_sharpness"), threshold: t,
-        ratio: number("ratio"), topK: (object["top_k"] as? [NSNumber])?.map(\.doubleValue), lambdaMin: number("lambda_min"),
-        gradientTopKFraction: number("gradient_top_k_fraction"), testLoss: number("test_loss"), testAccuracy: number("test_accuracy"),
-        trainLoss: number("train_loss"), trainAccuracy: number("train_accuracy"), hvps: (object["hvps"] as? NSNumber)?.intValue ?? 0,
-        residual: number("residual"))
+        sharpness: r.sharpness, preconditionedSharpness: r.preconditionedSharpness, threshold: t, ratio: r.ratio, topK: r.topK,
+        lambdaMin: r.lambdaMin, gradientTopKFraction: r.gradientTopKFraction, testLoss: r.testLoss, testAccuracy: r.testAccuracy,
+        trainLoss: r.trainLoss, trainAccuracy: r.trainAccuracy, hvps: r.hvps ?? 0, residual: r.residual)
     }
+  }
+
+  /// A metrics line as JSON, every field but the step optional (null or absent).
+  private struct Line: Decodable {
+    var step: Int
+    var loss, accuracy, gradNorm, lr, wallS: Double?
+    var sharpness, preconditionedSharpness, threshold, ratio: Double?
+    var topK: [Double]?
+    var lambdaMin, gradientTopKFraction, testLoss, testAccuracy, trainLoss, trainAccuracy: Double?
+    var hvps: Int?
+    var residual: Double?
+  }
+
+  private static var decoder: JSONDecoder {
+    let d = JSONDecoder()
+    d.keyDecodingStrategy = .convertFromSnakeCase
+    return d
   }
 
   public init(step: Int, loss: Double, accuracy: Double, gradNorm: Double, lr: Double, wallSeconds: Double, curvature: CurvatureRecord? = nil) {

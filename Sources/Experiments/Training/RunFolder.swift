@@ -93,7 +93,7 @@ public final class RunFolder {
   public func append(_ record: StepRecord) throws {
     if metricsHandle == nil {
       let p = file(Self.metrics)
-      if !FileManager.default.fileExists(atPath: p) { FileManager.default.createFile(atPath: p, contents: nil) }
+      if !FileManager.default.fileExists(atPath: p) { _ = FileManager.default.createFile(atPath: p, contents: nil) }
       guard let h = FileHandle(forWritingAtPath: p) else { throw TrainingError("cannot open \(p) for writing") }
       do { try h.seekToEnd() } catch { throw TrainingError("cannot append to \(p): \(error.localizedDescription)") }
       metricsHandle = h
@@ -104,22 +104,24 @@ public final class RunFolder {
   }
 
   /// Every line of metrics.jsonl (a torn last line, from a crash mid-write, is dropped).
-  public func readMetrics() throws -> [StepRecord] {
+  public func readMetrics() throws -> [StepRecord] { try metricsLines().map(\.record) }
+
+  private func metricsLines() throws -> [(text: String, record: StepRecord)] {
     guard exists(Self.metrics) else { return [] }
     let text = String(decoding: try read(Self.metrics), as: UTF8.self)
     var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
     if !text.hasSuffix("\n"), !lines.isEmpty { lines.removeLast() }
-    return try lines.enumerated().map { try StepRecord(jsonLine: $1, path: file(Self.metrics), lineNumber: $0 + 1) }
+    return try lines.enumerated().map { ($1, try StepRecord(jsonLine: $1, path: file(Self.metrics), lineNumber: $0 + 1)) }
   }
 
   /// Keeps the lines of steps before `step` (what a checkpoint at `step` has already
-  /// measured) and returns them.
+  /// measured), as they were written, and returns them.
   public func truncateMetrics(before step: Int) throws -> [StepRecord] {
     try metricsHandle?.close()
     metricsHandle = nil
-    let kept = try readMetrics().filter { $0.step < step }
-    try write(Data(kept.map { $0.json.serialized() + "\n" }.joined().utf8), to: Self.metrics)
-    return kept
+    let kept = try metricsLines().filter { $0.record.step < step }
+    try write(Data(kept.map { $0.text + "\n" }.joined().utf8), to: Self.metrics)
+    return kept.map(\.record)
   }
 
   public func writeSummary(_ s: RunSummary) throws {

@@ -35,6 +35,7 @@ public final class Trainer<T: BLASScalar & OptimizerScalar> {
   var initialLoss: Double?
   var wallOffset = 0.0
   private var permutation: (epoch: Int, order: [Int])?
+  private var warmAtStepStart: [String: [[Double]]] = [:]
 
   /// A fresh run. With a folder, config.json is written now.
   /// - Throws: `TrainingError` (bad settings, a model that does not fit the data) or
@@ -167,6 +168,9 @@ public final class Trainer<T: BLASScalar & OptimizerScalar> {
         try writeCheckpoint(step: t, wall: wall())
         break loop
       }
+      // The warm-start vectors before this step's measurement: a checkpoint at step t
+      // (the final one) must hold these, so a resume re-measures step t the same way.
+      warmAtStepStart = probe.warmStart
       let eta = method.learningRate(at: t)
       let stepObjective = try batchObjective(step: t)
       var loss = Double.nan, accuracy = Double.nan
@@ -222,7 +226,7 @@ public final class Trainer<T: BLASScalar & OptimizerScalar> {
       t += 1
       if t % config.checkpointEvery == 0 { try writeCheckpoint(step: t, wall: wall()) }
     }
-    if status == .completed { try writeCheckpoint(step: t, wall: wall()) }
+    if status == .completed { try writeCheckpoint(step: t, wall: wall(), warmStart: warmAtStepStart) }
     let summary = try makeSummary(status: status, reason: reason, wall: wall())
     try folder?.writeSummary(summary)
     return summary
@@ -249,17 +253,27 @@ public final class Trainer<T: BLASScalar & OptimizerScalar> {
       steps: method.stepCount, wallSeconds: wall, stopReason: reason)
   }
 
-  private func writeCheckpoint(step: Int, wall: Double) throws {
+  private func writeCheckpoint(step: Int, wall: Double, warmStart: [String: [[Double]]]? = nil) throws {
     guard let folder else { return }
     let c = Checkpoint(
-      step: step, parameters: parameters, methodStep: method.stepCount, methodArrays: method.stateArrays, warmStart: probe.warmStart,
+      step: step, parameters: parameters, methodStep: method.stepCount, methodArrays: method.stateArrays,
+      warmStart: warmStart ?? probe.warmStart,
       initialLoss: initialLoss, wallSeconds: wall)
     try c.write(to: folder, model: model, modelDescription: modelDescription)
   }
 
   /// The objective of step t: the whole training subset, or the step's minibatch.
   private func batchObjective(step t: Int) throws -> Objective<T> {
-    guard let b = config.batchSize, b < train.count else { return objective }
+    guard let indices = batchIndices(step: t) else { return objective }
+    return try objective.replacingData(try train.subset(indices))
+  }
+
+  /// The examples of step t's minibatch (ascending), nil for full batch: epoch
+  /// e = t / ⌊n/B⌋ takes a permutation of the n examples seeded by (seed, e) and
+  /// cuts it into ⌊n/B⌋ batches of B (the n mod B left over sit the epoch out), so a
+  /// step's batch depends on the seed and the step only (a resumed run draws the same).
+  func batchIndices(step t: Int) -> [Int]? {
+    guard let b = config.batchSize, b < train.count else { return nil }
     let perEpoch = train.count / b
     let epoch = t / perEpoch
     if permutation?.epoch != epoch {
@@ -269,8 +283,7 @@ public final class Trainer<T: BLASScalar & OptimizerScalar> {
       permutation = (epoch, order)
     }
     let j = t % perEpoch
-    let indices = (permutation?.order[(j * b)..<((j + 1) * b)]).map { Array($0).sorted() } ?? []
-    return try objective.replacingData(try train.subset(indices))
+    return (permutation?.order[(j * b)..<((j + 1) * b)]).map { Array($0).sorted() } ?? []
   }
 
   /// The curvature record of step t at the current parameters.

@@ -22,7 +22,8 @@ public struct Check: Sendable {
 }
 
 /// `aeos verify`: the theory (layer 1) checked against the published closed forms
-/// and growth factors; later layers add their checks through `extraChecks`.
+/// and growth factors; the quadratic, engine and training layers add theirs
+/// (`quadraticChecks`, `engineChecks`, `trainingChecks`).
 public enum Verify {
   /// Cohen et al. 2022, Table 1, as written in the paper.
   public static let tableOne: [(OptimizerKind, String)] = [

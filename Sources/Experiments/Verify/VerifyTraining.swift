@@ -1,8 +1,4 @@
 import Foundation
-import LinearAlgebra
-import NeuralEngine
-import Curvature
-import Optimizers
 
 extension Verify {
   /// The sharpness trajectory of one full-batch training run: steps, loss and λ₁(H)
@@ -56,7 +52,7 @@ extension Verify {
   ///   for GD, 2/η, and then hovers there while the loss keeps falling,
   ///   non-monotonically: the Edge of Stability (Cohen et al. 2021);
   /// - Adam (η = 2e-3, β₁ = 0.9, 3000 steps): the *preconditioned* sharpness
-  ///   λ₁(P⁻¹H), with P the diagonal the last step applied, rises to Adam's frozen
+  ///   λ₁(P⁻¹H), with P the diagonal that step applies, rises to Adam's frozen
   ///   threshold 38/η and hovers there: the Adaptive Edge of Stability (Cohen et al.
   ///   2022).
   ///
@@ -83,37 +79,27 @@ extension Verify {
       optimizer: kind.rawValue, lr: lr, symbol: symbol, threshold: .nan, thresholdName: name, trace: SharpnessTrace(), checks: [])
     let setup = "\(kind.rawValue)(η = \(formatHuman(lr))) on Fashion-MNIST n = 1000, MLP 784-32-32-10 tanh, MSE, float64, \(steps) steps"
     do {
-      let (train, _) = try FashionMNIST.load(n: 1000, as: Double.self)
-      let model = try MLP.make(widths: [784, 32, 32, 10], activation: .tanh)
-      let objective = try Objective(model: model, data: train, loss: .mse)
-      let optimizer = try Optimizer(kind, Hyperparameters(lr: lr), layout: model.layout)
-      let threshold = try optimizer.threshold()
-      run.threshold = threshold
-      var state = try optimizer.initialState(as: Double.self)
-      var theta: [Double] = model.initialParameters(seed: 0)
-      var gradient = [Double](repeating: 0, count: theta.count)
+      // `aeos train`'s loop, its records kept in memory (no run folder).
+      var config = TrainConfig(method: MethodSpec(optimizer: kind.rawValue, hyperparameters: Hyperparameters(lr: lr)))
+      config.model = ModelSpec(kind: .fc, depth: 2, width: 32, activation: .tanh)
+      config.data = DataSpec(source: .fashionMNIST, n: 1000, testN: 0)
+      config.dtype = .float64
+      config.steps = steps
+      config.trackEvery = every
+      let trainer = try Trainer<Double>(config: config, folder: nil)
+      let summary = try trainer.run()
+      guard summary.status == .completed else { throw TrainingError("the run \(summary.status.rawValue): \(summary.stopReason)") }
+      run.threshold = summary.threshold
       var trace = SharpnessTrace()
-      var top: [Double]? = nil
-      for step in 0...steps {
-        let (loss, _) = try objective.lossAndGradient(parameters: theta, gradient: &gradient)
-        // Adaptive methods: measured once P exists (from the first step on).
-        let p = step % every == 0 ? optimizer.preconditioner(state) : nil
-        if step % every == 0 && (p != nil || !kind.isPreconditioned) {
-          let at = theta
-          var op = SymmetricOperator(dimension: at.count) { try objective.hessianVectorProduct(parameters: at, vector: $0) }
-          if let p { op = try op.preconditioned(by: p) }
-          // Warm start from the previous top eigenvector: it moves little in 100 steps.
-          let r = try Lanczos(maxIterations: 20, tolerance: 1e-8).top(1, of: op, start: top, vectors: true)
-          top = r.vectors?.first
-          trace.steps.append(step)
-          trace.losses.append(loss)
-          trace.sharpness.append(r.values[0])
-        }
-        optimizer.step(parameters: &theta, gradient: gradient, state: &state)
+      for r in trainer.records {
+        guard let c = r.curvature, let g = c.governing else { continue }
+        trace.steps.append(r.step)
+        trace.losses.append(r.loss)
+        trace.sharpness.append(g)
       }
       run.trace = trace
       run.checks = edgeOfStabilityChecks(
-        trace, threshold: threshold, setup: setup, symbol: symbol, thresholdName: name, tailFrom: tailFrom, band: band)
+        trace, threshold: summary.threshold, setup: setup, symbol: symbol, thresholdName: name, tailFrom: tailFrom, band: band)
     } catch {
       run.checks = [Check(layer: "training", name: "edge of stability, \(setup)", expected: "runs", measured: "error: \(error)", passed: false)]
     }
