@@ -14,5 +14,13 @@ func writeFile(_ path: String, _ contents: String) throws {
   }
 }
 
+/// A usage error found while running (a folder that exists, a run folder that is not
+/// one): printed as "Error: …" and exit status 64 like a validation error, without
+/// the usage text.
+func usageFailure(_ message: String) -> ExitCode {
+  printError("Error: \(message)")
+  return ExitCode.validationFailure
+}
+
 extension DType: ExpressibleByArgument {}
 extension OutputFormat: ExpressibleByArgument {}

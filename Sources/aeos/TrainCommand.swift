@@ -196,7 +196,7 @@ struct Train: ParsableCommand {
       }
     } catch let e as TrainingError {
       display.end()
-      throw ValidationError(e.description)
+      throw usageFailure(e.description)
     }
     display.end()
     print(Self.report(summary, folder: out))

@@ -87,15 +87,23 @@ struct CurvatureProbe<T: BLASScalar> {
       m.governingVectors = pre.vectors ?? []
     }
     if lambdaMin {
-      let negative = SymmetricOperator(dimension: h.dimension) { v in try h.apply(v).map { -$0 } }
-      let low = try top(1, of: negative, key: "lambda_min", step: step)
+      let low = try bottom(of: h, step: step)
       m.products += low.iterations
-      m.lambdaMin = -low.values[0]
+      m.lambdaMin = low.values[0]
     }
     return m
   }
 
-  private mutating func top(_ count: Int, of op: SymmetricOperator, key: String, step: Int) throws -> Lanczos.Result {
+  /// λ_min of `op` (values[0]), warm-started under "lambda_min".
+  mutating func bottom(of op: SymmetricOperator, step: Int) throws -> Lanczos.Result {
+    let negative = SymmetricOperator(dimension: op.dimension) { v in try op.apply(v).map { -$0 } }
+    var r = try top(1, of: negative, key: "lambda_min", step: step)
+    r.values = r.values.map { -$0 }
+    return r
+  }
+
+  /// The top `count` eigenpairs of `op`, warm-started from (and stored under) `key`.
+  mutating func top(_ count: Int, of op: SymmetricOperator, key: String, step: Int) throws -> Lanczos.Result {
     let start = warmStart[key]?.first
     let r = try Lanczos(maxIterations: max(maxIterations, count), tolerance: tolerance)
       .top(count, of: op, start: start, seed: seed &+ UInt64(truncatingIfNeeded: step), vectors: true)

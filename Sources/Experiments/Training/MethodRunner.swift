@@ -71,6 +71,13 @@ struct MethodRunner<T: BLASScalar & OptimizerScalar> {
     }
   }
 
+  /// The P the last step applied (from the state), nil without P or before a step.
+  var lastPreconditioner: [T]? {
+    switch core {
+    case .optimizer(let o, let s): o.preconditioner(s)
+    }
+  }
+
   /// Fixes P at `p` for every later step.
   mutating func freezePreconditioner(at p: [T]) {
     switch core {

@@ -95,11 +95,25 @@ public final class Trainer<T: BLASScalar & OptimizerScalar> {
   /// - Throws: `TrainingError` for a folder without a checkpoint, a diverged run, a
   ///   checkpoint that does not fit the configuration.
   public static func resume(folder: RunFolder, steps: Int? = nil) throws -> Trainer {
-    var config = try folder.readConfig()
-    if let steps { config.steps = steps }
     if folder.summaryStatus() == .diverged {
       throw TrainingError("the run in \(folder.path) diverged; there is nothing to resume (start a new run with --force)")
     }
+    let trainer = try open(folder: folder, steps: steps)
+    trainer.records = try folder.truncateMetrics(before: trainer.nextStep)
+    if let steps {
+      let original = (try? JSONSerialization.jsonObject(with: folder.read(RunFolder.config)) as? [String: Any])?["provenance"] as? [String: String]
+      var p = original ?? provenance()
+      p["resumed_with_steps"] = String(steps)
+      try folder.write(try trainer.config.configJSON(provenance: p), to: RunFolder.config)
+    }
+    return trainer
+  }
+
+  /// The run in `folder` at its checkpoint, changing nothing in the folder (for
+  /// `aeos curvature DIR`); `steps` replaces the step budget.
+  public static func open(folder: RunFolder, steps: Int? = nil) throws -> Trainer {
+    var config = try folder.readConfig()
+    if let steps { config.steps = steps }
     let trainer = try Trainer(setup: config, folder: folder)
     let checkpoint = try Checkpoint<T>.read(from: folder, model: trainer.model)
     trainer.parameters = checkpoint.parameters
@@ -108,15 +122,15 @@ public final class Trainer<T: BLASScalar & OptimizerScalar> {
     trainer.nextStep = checkpoint.step
     trainer.initialLoss = checkpoint.initialLoss
     trainer.wallOffset = checkpoint.wallSeconds
-    trainer.records = try folder.truncateMetrics(before: checkpoint.step)
-    if steps != nil {
-      let original = (try? JSONSerialization.jsonObject(with: folder.read(RunFolder.config)) as? [String: Any])?["provenance"] as? [String: String]
-      var p = original ?? provenance()
-      p["resumed_with_steps"] = String(config.steps)
-      try folder.write(try config.configJSON(provenance: p), to: RunFolder.config)
-    }
     return trainer
   }
+
+  /// The step of the iterate the trainer holds (the checkpoint's, after `open`).
+  public var currentStep: Int { nextStep }
+
+  /// The P the method's last step applied (from its state), nil without P or before
+  /// the first step.
+  public var lastPreconditioner: [T]? { method.lastPreconditioner }
 
   /// The JSON model description stored in the weights' metadata ("model").
   static func describe(config: TrainConfig, model: Model, inputShape: [Int], classes: Int) -> String {
