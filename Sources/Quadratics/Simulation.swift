@@ -22,10 +22,17 @@ public struct SimulationRecord: Sendable, Equatable, Codable {
   public var topComponent: Double
 }
 
+/// What a simulation runs: a built-in optimizer or a user-written rule.
+public enum SimulatedMethod: Sendable {
+  case optimizer(Optimizer)
+  case rule(RuleOptimizer)
+}
+
 /// What a simulation returns.
 public struct SimulationResult: Sendable {
-  public var optimizer: Optimizer
-  /// The threshold of the optimizer's frozen recurrence at its learning rate.
+  public var method: SimulatedMethod
+  /// The threshold of the optimizer's frozen recurrence (of the rule's recurrence)
+  /// at its learning rate.
   public var threshold: Double?
   /// λ₁(A).
   public var sharpness: Double
@@ -40,9 +47,24 @@ public struct SimulationResult: Sendable {
   /// max ρ(μ) over the eigenvalues μ of P^{-1/2}AP^{-1/2} with the last P (A for
   /// methods without P): the theory's growth factor of the frozen method.
   public var predictedGrowthRate: Double?
-  /// The final iterate and optimizer state.
+  /// The final iterate.
   public var finalParameters: [Double]
-  public var finalState: OptimizerState<Double>
+  /// The final state of a built-in optimizer (nil for a rule).
+  public var finalState: OptimizerState<Double>?
+  /// The final state of a rule (nil for a built-in optimizer).
+  public var finalRuleState: RuleState<Double>?
+
+  /// The built-in optimizer that ran, nil for a rule.
+  public var optimizer: Optimizer? {
+    if case let .optimizer(o) = method { return o }
+    return nil
+  }
+
+  /// The rule that ran, nil for a built-in optimizer.
+  public var rule: RuleOptimizer? {
+    if case let .rule(r) = method { return r }
+    return nil
+  }
 }
 
 /// Initial conditions and options of a simulation.
@@ -120,12 +142,7 @@ extension Quadratic {
     guard optimizer.layout.count == n else {
       throw QuadraticError("the optimizer is laid out for \(optimizer.layout.count) parameters: expected \(n)")
     }
-    guard settings.steps >= 0 else { throw QuadraticError("invalid --steps \(settings.steps): expected an integer ≥ 0") }
-    for (name, v) in [("x0", settings.x0), ("m0", settings.momentum0), ("nu0", settings.secondMoment0)] {
-      guard let v else { continue }
-      guard v.count == n else { throw QuadraticError("--\(name) has \(v.count) entries: expected \(n) (or one, broadcast)") }
-      if let bad = v.first(where: { !$0.isFinite }) { throw QuadraticError("--\(name) has entry \(bad): expected finite numbers") }
-    }
+    try checkSettings(settings)
     var state: OptimizerState<Double>
     do {
       state = try optimizer.initialState(momentum: settings.momentum0, secondMoment: settings.secondMoment0, as: Double.self)
@@ -142,7 +159,45 @@ extension Quadratic {
       }
       state.frozenPreconditioner = p
     }
-    let threshold = try? optimizer.threshold()
+    var stepper = BuiltinStepper(optimizer: optimizer, state: state, freeze: settings.freezePreconditioner)
+    var result = try run(&stepper, settings, method: .optimizer(optimizer), threshold: try? optimizer.threshold())
+    result.finalState = stepper.state
+    return result
+  }
+
+  /// Runs a rule for `settings.steps` steps from x₀ with every other state vector
+  /// 0, with the records, divergence rule and growth estimates of
+  /// `simulate(_:_:)`; a rule applies no P, so those fields are nil. Each step
+  /// evaluates ∇f at each distinct point of the rule (∇f(x_t), recorded, is reused).
+  /// - Throws: `QuadraticError` for bad settings, or for initial m₀, ν₀ or a
+  ///   preconditioner, which a rule does not take.
+  public func simulate(_ rule: RuleOptimizer, _ settings: SimulationSettings) throws -> SimulationResult {
+    try checkSettings(settings)
+    if settings.momentum0 != nil || settings.secondMoment0 != nil || settings.freezePreconditioner || settings.fixedPreconditioner != nil {
+      throw QuadraticError(
+        "a rule starts from zeros in every state vector besides x and applies no preconditioner: initial m₀ or ν₀ and a fixed or frozen preconditioner do not apply")
+    }
+    var stepper = RuleStepper(rule: rule, state: rule.initialState(count: dimension, as: Double.self))
+    var result = try run(&stepper, settings, method: .rule(rule), threshold: try? rule.threshold())
+    result.finalRuleState = stepper.state
+    return result
+  }
+
+  func checkSettings(_ settings: SimulationSettings) throws {
+    let n = dimension
+    guard settings.steps >= 0 else { throw QuadraticError("invalid --steps \(settings.steps): expected an integer ≥ 0") }
+    for (name, v) in [("x0", settings.x0), ("m0", settings.momentum0), ("nu0", settings.secondMoment0)] {
+      guard let v else { continue }
+      guard v.count == n else { throw QuadraticError("--\(name) has \(v.count) entries: expected \(n) (or one, broadcast)") }
+      if let bad = v.first(where: { !$0.isFinite }) { throw QuadraticError("--\(name) has entry \(bad): expected finite numbers") }
+    }
+  }
+
+  /// The loop shared by optimizers and rules.
+  func run<S: SimulationStepper>(
+    _ stepper: inout S, _ settings: SimulationSettings, method: SimulatedMethod, threshold: Double?
+  ) throws -> SimulationResult {
+    let n = dimension
     let plain = try preconditionedSpectrum(nil)
     let sharpness = plain.values.last ?? 0
 
@@ -165,11 +220,9 @@ extension Quadratic {
       let overflow = !xNorm2.isFinite || xNorm2.squareRoot() > bound
       var p: [Double]?
       if t < settings.steps && !overflow {
-        optimizer.step(parameters: &x, gradient: g, state: &state)
-        if t == 0 && settings.freezePreconditioner { optimizer.freezePreconditioner(&state) }
-        p = optimizer.preconditioner(state)
-      } else if optimizer.isPreconditioned && g.allSatisfy(\.isFinite) {
-        p = optimizer.preconditioner(forGradient: g, state: state)
+        p = try stepper.step(&x, gradient: g, step: t, quadratic: self)
+      } else if stepper.isPreconditioned && g.allSatisfy(\.isFinite) {
+        p = stepper.pendingPreconditioner(gradient: g)
       }
       // The spectrum of P^{-1/2}AP^{-1/2}, recomputed only when P changes.
       var pNorm2: Double? = nil
@@ -197,24 +250,73 @@ extension Quadratic {
     }
 
     var predicted: Double? = nil
-    if optimizer.isPreconditioned == (lastP != nil) {
+    if stepper.isPreconditioned == (lastP != nil) {
       let values = lastP == nil ? plain.values : cachedSpectrum.values
-      predicted = try? Self.largestGrowthFactor(optimizer, values)
+      predicted = try? Self.largestGrowthFactor(values, stepper.growthFactor)
     }
     return SimulationResult(
-      optimizer: optimizer, threshold: threshold, sharpness: sharpness, records: records, diverged: diverged,
+      method: method, threshold: threshold, sharpness: sharpness, records: records, diverged: diverged,
       divergedAt: diverged ? records.last?.step : nil, growthRate: EmpiricalGrowth.estimate(squaredNorms: gradNorms2),
-      predictedGrowthRate: predicted, finalParameters: x, finalState: state)
+      predictedGrowthRate: predicted, finalParameters: x, finalState: nil, finalRuleState: nil)
   }
 
   /// max ρ(μ) over the distinct eigenvalues μ (each a `Dynamics` growth factor).
-  static func largestGrowthFactor(_ optimizer: Optimizer, _ values: [Double]) throws -> Double {
+  static func largestGrowthFactor(_ values: [Double], _ growth: (Double) throws -> Double) throws -> Double {
     var best = 0.0
     var last: Double? = nil
     for mu in values.sorted() where mu != last {
-      best = max(best, try optimizer.growthFactor(eigenvalue: mu))
+      best = max(best, try growth(mu))
       last = mu
     }
     return best
   }
+}
+
+/// One method inside the simulation loop.
+protocol SimulationStepper {
+  /// Whether the method applies a P (then the records carry ‖P‖² and λ₁(P⁻¹A)).
+  var isPreconditioned: Bool { get }
+  /// Takes step `step` from x with g = ∇f(x); returns the P the step applied, if any.
+  mutating func step(_ x: inout [Double], gradient g: [Double], step: Int, quadratic: Quadratic) throws -> [Double]?
+  /// The P the next step would apply for the gradient g (the last row).
+  func pendingPreconditioner(gradient g: [Double]) -> [Double]?
+  /// ρ(μ) of the method's recurrence.
+  func growthFactor(_ mu: Double) throws -> Double
+}
+
+struct BuiltinStepper: SimulationStepper {
+  let optimizer: Optimizer
+  var state: OptimizerState<Double>
+  /// Freeze P after step 0.
+  let freeze: Bool
+
+  var isPreconditioned: Bool { optimizer.isPreconditioned }
+
+  mutating func step(_ x: inout [Double], gradient g: [Double], step t: Int, quadratic _: Quadratic) throws -> [Double]? {
+    optimizer.step(parameters: &x, gradient: g, state: &state)
+    if t == 0 && freeze { optimizer.freezePreconditioner(&state) }
+    return optimizer.preconditioner(state)
+  }
+
+  func pendingPreconditioner(gradient g: [Double]) -> [Double]? {
+    optimizer.preconditioner(forGradient: g, state: state)
+  }
+
+  func growthFactor(_ mu: Double) throws -> Double { try optimizer.growthFactor(eigenvalue: mu) }
+}
+
+struct RuleStepper: SimulationStepper {
+  let rule: RuleOptimizer
+  var state: RuleState<Double>
+
+  var isPreconditioned: Bool { false }
+
+  mutating func step(_ x: inout [Double], gradient g: [Double], step _: Int, quadratic q: Quadratic) throws -> [Double]? {
+    try rule.step(parameters: &x, state: &state, gradientAtIterate: g) { q.gradient($0) }
+    return nil
+  }
+
+  func pendingPreconditioner(gradient _: [Double]) -> [Double]? { nil }
+
+  func growthFactor(_ mu: Double) throws -> Double { try rule.growthFactor(eigenvalue: mu) }
 }

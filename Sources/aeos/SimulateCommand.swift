@@ -5,7 +5,7 @@ import Foundation
 struct Simulate: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "simulate",
-    abstract: "Run an optimizer on a quadratic ½xᵀAx + bᵀx and hold the trajectory against the theory.",
+    abstract: "Run an optimizer or a rule on a quadratic ½xᵀAx + bᵀx and hold the trajectory against the theory.",
     discussion: """
       Records per step (0 = initial state): loss, ‖x‖², ‖∇f‖², ‖P‖²_F and λ₁(P⁻¹A) of the P that step applies, and the iterate's component along the top eigenvector of P^{-1/2}AP^{-1/2}. A run is "diverged" once ‖x‖ is non-finite or exceeds 1e150·max(1, ‖x₀‖); it stops there and reports the step.
 
@@ -13,17 +13,19 @@ struct Simulate: ParsableCommand {
 
       --freeze-preconditioner fixes P after the first step (the P of step 0, ν updated with g₀): from then on the method is exactly its frozen recurrence on P⁻¹A.
 
-      Examples (Figures 2, 17 and 12 of Cohen et al. 2022):
+      --rule runs a linear optimizer written in the rule language (as in `aeos threshold --rule`), with its parameters from --param NAME=VALUE (beta may also come from --beta1). x starts at --x0; every other state vector (m, v, …) starts at 0, so --m0, --nu0 and --freeze-preconditioner do not apply. Each step evaluates ∇f once per distinct g(·) point. Its threshold, on the sharpness λ₁(A), is derived from the rule.
+
+      Examples (the first three: Figures 2, 17 and 12 of Cohen et al. 2022):
         aeos simulate ema-hb --eigenvalues 1 --lr 38.1 --steps 10000
         aeos simulate ema-hb --eigenvalues 1 --lr 37 --m0 0.2 --steps 30
         aeos simulate rmsprop --eigenvalues 1 --nu0 1 --lr 2.2 --steps 20000
         aeos simulate frozen-adam --random-spd 50 --condition 100 --nu0 1 \\
           --lr 0.3 --steps 500 --json
+        aeos simulate --rule "v' = beta*v - eta*g(x + beta*v); x' = x + v'" --param beta=0.9 \\
+          --eigenvalues 1 --lr 0.3 --steps 200
       """)
 
-  @Argument(help: ArgumentHelp("Optimizer: \(OptimizerKind.allNames).", valueName: "optimizer"))
-  var optimizer: String
-
+  @OptionGroup var subjectOptions: SubjectOptions
   @OptionGroup var optimizerOptions: OptimizerOptions
 
   @Option(help: ArgumentHelp("Eigenvalues of a diagonal A.", valueName: "list")) var eigenvalues: String?
@@ -34,9 +36,9 @@ struct Simulate: ParsableCommand {
 
   @Option(help: "Number of steps.") var steps: Int
   @Option(help: ArgumentHelp("Initial x (default 1).", valueName: "list")) var x0: String?
-  @Option(help: ArgumentHelp("Initial momentum (default 0).", valueName: "list")) var m0: String?
-  @Option(help: ArgumentHelp("Initial second moment ν (default 0; required for frozen-adam).", valueName: "list")) var nu0: String?
-  @Flag(name: .customLong("freeze-preconditioner"), help: "Fix P after the first step.") var freezePreconditioner = false
+  @Option(help: ArgumentHelp("Initial momentum (default 0; not with --rule, whose state starts at 0).", valueName: "list")) var m0: String?
+  @Option(help: ArgumentHelp("Initial second moment ν (default 0; required for frozen-adam; not with --rule).", valueName: "list")) var nu0: String?
+  @Flag(name: .customLong("freeze-preconditioner"), help: "Fix P after the first step (not with --rule).") var freezePreconditioner = false
 
   @Flag(help: "Print one JSON document.") var json = false
   @Flag(help: "Print CSV, one row per step.") var csv = false
@@ -50,11 +52,17 @@ struct Simulate: ParsableCommand {
     if randomSPD != nil && condition == nil { throw ValidationError("--random-spd needs --condition κ") }
     if randomSPD == nil && condition != nil { throw ValidationError("--condition applies to --random-spd") }
     if steps < 0 { throw ValidationError("invalid --steps \(steps): expected an integer ≥ 0") }
+    if subjectOptions.rule != nil {
+      let given = [(m0 != nil, "--m0"), (nu0 != nil, "--nu0"), (freezePreconditioner, "--freeze-preconditioner")].filter(\.0).map(\.1)
+      if !given.isEmpty {
+        throw ValidationError(
+          "\(given.joined(separator: ", ")) do\(given.count == 1 ? "es" : "") not apply to --rule: a rule starts with every state vector but x at 0 (set x with --x0) and applies no preconditioner")
+      }
+    }
   }
 
   func run() throws {
     let lr = optimizerOptions.learningRate
-    optimizerOptions.noteIgnoredBeta(for: optimizer)
     let source: QuadraticSource
     if let eigenvalues {
       source = .eigenvalues(try parseNumberList(eigenvalues, flag: "--eigenvalues"))
@@ -63,12 +71,24 @@ struct Simulate: ParsableCommand {
     } else {
       source = .randomSPD(dimension: randomSPD ?? 0, condition: condition ?? 1, seed: seed)
     }
-    if freezePreconditioner, let kind = OptimizerKind(rawValue: optimizer), !kind.isPreconditioned {
-      printError("note: --freeze-preconditioner is ignored for \(optimizer), which applies no preconditioner")
+    let report: SimulateReport
+    if let rule = subjectOptions.rule {
+      let parameters = try subjectOptions.parameterValues()
+      report = try SimulateReport(
+        rule: rule, parameters: parameters, beta1: optimizerOptions.beta1, lr: lr, source: source, steps: steps, x0: x0)
+      if optimizerOptions.beta1 != nil && (parameters["beta"] != nil || report.rule?.parameters["beta"] == nil) {
+        printError("note: --beta1 is ignored: it sets the parameter beta of a rule only when the rule has one and --param does not set it")
+      }
+    } else {
+      let optimizer = subjectOptions.optimizer ?? ""
+      optimizerOptions.noteIgnoredBeta(for: optimizer)
+      if freezePreconditioner, let kind = OptimizerKind(rawValue: optimizer), !kind.isPreconditioned {
+        printError("note: --freeze-preconditioner is ignored for \(optimizer), which applies no preconditioner")
+      }
+      report = try SimulateReport(
+        optimizer: optimizer, hyperparameters: optimizerOptions.hyperparameters(lr: lr), source: source, steps: steps,
+        x0: x0, m0: m0, nu0: nu0, freezePreconditioner: freezePreconditioner)
     }
-    let report = try SimulateReport(
-      optimizer: optimizer, hyperparameters: optimizerOptions.hyperparameters(lr: lr), source: source, steps: steps,
-      x0: x0, m0: m0, nu0: nu0, freezePreconditioner: freezePreconditioner)
     if let plot {
       try writeFile(plot, report.svg())
       if !json && !csv { printError("wrote \(plot)") }

@@ -61,3 +61,72 @@ import Testing
     #expect(r.stderr.contains("--plots /proc/aeos-no-such-folder"), "\(r.stderr)")
   }
 }
+
+@Suite struct SimulateRuleCLITests {
+  static let heavyBall = "m' = beta*m + g; x' = x - eta*m'"
+  static let lookAhead = "v' = beta*v - eta*g(x + beta*v); x' = x + v'"
+
+  static func steps(_ j: [String: Any]) -> [[String: Any]] { j["steps"] as? [[String: Any]] ?? [] }
+
+  /// The heavy-ball rule and the built-in hb take the same steps: each entry is a
+  /// sum of the same ≤ 2 products, in the same order up to coefficient rounding, so
+  /// the recorded norms agree to a few ulps; 1e-12 relative over 200 steps of a
+  /// stable run (threshold (2 + 2β)/η = 19 above every eigenvalue) is generous.
+  @Test func heavyBallRuleMatchesHB() throws {
+    let common = ["--eigenvalues", "0.5,2,7", "--x0", "1,-2,0.5", "--lr", "0.2", "--steps", "200", "--json"]
+    let rule = try CLI.json(["simulate", "--rule", Self.heavyBall, "--param", "beta=0.9"] + common)
+    let hb = try CLI.json(["simulate", "hb", "--beta1", "0.9"] + common)
+    #expect(rule["rule"] as? String == Self.heavyBall)
+    #expect(rule["quantity"] as? String == "sharpness")
+    #expect(rule["state_variables"] as? [String] == ["m"] && rule["gradients_per_step"] as? Int == 1)
+    let t1 = rule["threshold"] as? Double ?? .nan, t2 = hb["threshold"] as? Double ?? .nan
+    #expect(abs(t1 - t2) <= 1e-12 * t2)
+    let a = Self.steps(rule), b = Self.steps(hb)
+    #expect(a.count == 201 && b.count == 201)
+    for (r, h) in zip(a, b) {
+      #expect(r["preconditioner_norm2"] is NSNull && r["preconditioned_sharpness"] is NSNull)
+      for key in ["loss", "x_norm2", "grad_norm2"] {
+        let u = r[key] as? Double ?? .nan, v = h[key] as? Double ?? .nan
+        #expect(abs(u - v) <= 1e-12 * max(abs(v), 1e-300), "step \(r["step"] ?? "?") \(key): rule \(u), hb \(v)")
+      }
+    }
+    // --beta1 supplies beta
+    let viaBeta1 = try CLI.json(["simulate", "--rule", Self.heavyBall, "--beta1", "0.9"] + common)
+    #expect((viaBeta1["parameters"] as? [String: Double]) == ["beta": 0.9])
+    #expect(Self.steps(viaBeta1).last?["loss"] as? Double == a.last?["loss"] as? Double)
+  }
+
+  /// The look-ahead rule diverges at 1.05× its threshold and converges at 0.95× on
+  /// ½x² (λ = 1): the threshold is c/η, so η = 1.05c puts λ at 1.05× it. Its growth
+  /// factors there are ρ ≈ 1.14 and 0.85, so 3000 steps decide both by far.
+  @Test func lookAheadRuleAroundItsThreshold() throws {
+    let c = try CLI.json(["threshold", "--rule", Self.lookAhead, "--param", "beta=0.9", "--lr", "1", "--json"])["threshold"] as? Double ?? .nan
+    for (factor, diverges) in [(1.05, true), (0.95, false)] {
+      let j = try CLI.json([
+        "simulate", "--rule", Self.lookAhead, "--param", "beta=0.9", "--eigenvalues", "1", "--lr", "\(factor * c)",
+        "--steps", "3000", "--json",
+      ])
+      #expect(j["diverged"] as? Bool == diverges, "at \(factor)× the threshold")
+      let threshold = j["threshold"] as? Double ?? .nan
+      #expect(abs(1 / threshold - factor) <= 1e-9, "λ = 1 is \(1 / threshold)× the threshold")
+      let growth = j["growth_rate"] as? Double ?? .nan, predicted = j["predicted_growth_rate"] as? Double ?? .nan
+      #expect((growth > 1) == diverges && (predicted > 1) == diverges)
+      if !diverges { #expect((Self.steps(j).last?["grad_norm2"] as? Double ?? 1) < 1e-100) }
+    }
+  }
+
+  @Test(arguments: [
+    (["--rule", "x' = x - eta*g*x"], "degree 2"),
+    (["--rule", "m' = beta*m + g; x' = x - eta*g*m'/x", "--param", "beta=0.9"], "divides by x"),
+    (["--rule", "m' = beta*m + g; x' = x - eta*m'"], "beta (--param beta=VALUE)"),
+    (["--rule", "m' = beta*m + g; x' = x - eta*m'", "--param", "beta=0.9", "--param", "nu=1"], "no parameter \"nu\""),
+    (["--rule", "m' = beta*m + g; x' = x - eta*m'", "--param", "beta=0.9", "--m0", "1"], "--m0"),
+    (["--rule", "x' = x - eta*g", "--freeze-preconditioner"], "--freeze-preconditioner"),
+    (["hb", "--rule", "x' = x - eta*g"], "not both"),
+  ])
+  func badRules(_ args: [String], _ mention: String) throws {
+    let r = try CLI.run(["simulate"] + args + ["--eigenvalues", "1", "--lr", "0.1", "--steps", "10"])
+    #expect(r.status != 0 && r.status < 128)
+    #expect(r.stderr.contains(mention), "stderr: \(r.stderr)")
+  }
+}

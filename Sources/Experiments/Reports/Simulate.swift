@@ -55,9 +55,14 @@ public func parseNumberList(_ text: String, flag: String, count: Int? = nil) thr
   return values
 }
 
-/// `aeos simulate`: an optimizer on a quadratic, with the theory alongside.
+/// `aeos simulate`: an optimizer or a user-written rule on a quadratic, with the
+/// theory alongside.
 public struct SimulateReport: Sendable {
-  public let kind: OptimizerKind
+  /// The built-in optimizer; nil for a rule.
+  public let kind: OptimizerKind?
+  /// The rule (`--rule`); nil for a built-in optimizer.
+  public let rule: RuleOptimizer?
+  /// The learning rate (and, for built-in optimizers, every hyper-parameter).
   public let hyperparameters: Hyperparameters
   public let source: QuadraticSource
   public let dimension: Int
@@ -75,7 +80,7 @@ public struct SimulateReport: Sendable {
     guard let kind = OptimizerKind(rawValue: name) else {
       throw TheoryError("unknown optimizer \"\(name)\": expected one of \(OptimizerKind.allNames)")
     }
-    guard steps >= 0, steps <= 100_000_000 else { throw TheoryError("invalid --steps \(steps): expected an integer in 0…100000000") }
+    try Self.checkSteps(steps)
     if kind == .frozenAdam && nu0 == nil {
       throw TheoryError("frozen-adam needs --nu0: its fixed second moment ν (P = √ν + ε)")
     }
@@ -83,17 +88,63 @@ public struct SimulateReport: Sendable {
     let n = q.dimension
     let optimizer = try Optimizer(kind, h, parameterCount: n)
     let settings = SimulationSettings(
-      steps: steps, x0: try x0.map { try parseNumberList($0, flag: "--x0", count: n) } ?? [Double](repeating: 1, count: n),
+      steps: steps, x0: try Self.initialX(x0, n),
       momentum0: try m0.map { try parseNumberList($0, flag: "--m0", count: n) },
       secondMoment0: try nu0.map { try parseNumberList($0, flag: "--nu0", count: n) },
       freezePreconditioner: freezePreconditioner && kind.isPreconditioned)
     self.kind = kind
+    self.rule = nil
     self.hyperparameters = h
     self.source = source
     self.dimension = n
     self.frozen = settings.freezePreconditioner
     self.result = try q.simulate(optimizer, settings)
   }
+
+  /// Runs a user-written rule (`aeos simulate --rule`) from x₀ with every other
+  /// state vector 0. `beta1` (`--beta1`) gives the parameter `beta` when the rule
+  /// has one and `parameters` does not set it.
+  /// - Throws: a readable error for a rule that does not parse or is not linear on
+  ///   vectors, missing, unknown or non-finite parameters, a bad lr, quadratic or x₀.
+  public init(
+    rule text: String, parameters: [String: Double], beta1: Double? = nil, lr: Double, source: QuadraticSource,
+    steps: Int, x0: String? = nil
+  ) throws {
+    try Self.checkSteps(steps)
+    var values = parameters
+    if let beta1, values["beta"] == nil, try RuleProgram(parsing: text).parameters.contains("beta") {
+      values["beta"] = beta1
+    }
+    let rule = try RuleOptimizer(rule: text, parameters: values, lr: lr)
+    let q = try source.quadratic()
+    let n = q.dimension
+    self.kind = nil
+    self.rule = rule
+    self.hyperparameters = Hyperparameters(lr: lr, beta1: values["beta"] ?? 0.9)
+    self.source = source
+    self.dimension = n
+    self.frozen = false
+    self.result = try q.simulate(rule, SimulationSettings(steps: steps, x0: try Self.initialX(x0, n)))
+  }
+
+  static func checkSteps(_ steps: Int) throws {
+    guard steps >= 0, steps <= 100_000_000 else { throw TheoryError("invalid --steps \(steps): expected an integer in 0…100000000") }
+  }
+
+  static func initialX(_ x0: String?, _ n: Int) throws -> [Double] {
+    try x0.map { try parseNumberList($0, flag: "--x0", count: n) } ?? [Double](repeating: 1, count: n)
+  }
+
+  /// "ema-hb", or "rule" for a user-written rule.
+  var name: String { kind?.rawValue ?? "rule" }
+  var isPreconditioned: Bool { kind?.isPreconditioned ?? false }
+  var quantity: String { kind?.quantity ?? rule?.quantity ?? "sharpness" }
+  /// β₁ as reported: the momentum of a built-in method, the parameter `beta` of a rule.
+  var beta1: Double? {
+    if let rule { return rule.parameters["beta"] }
+    return kind?.usesMomentum == true ? hyperparameters.beta1 : nil
+  }
+  var beta2: Double? { kind?.usesBeta2 == true ? hyperparameters.beta2 : nil }
 
   public var json: JSONValue {
     let rows: [JSONValue] = result.records.map { r in
@@ -103,12 +154,21 @@ public struct SimulateReport: Sendable {
         ("top_component", .number(r.topComponent)),
       ])
     }
-    return .object([
-      ("optimizer", .string(kind.rawValue)), ("lr", .number(hyperparameters.lr)),
-      ("beta1", kind.usesMomentum ? .number(hyperparameters.beta1) : .null),
-      ("beta2", kind.usesBeta2 ? .number(hyperparameters.beta2) : .null),
+    var head: [(String, JSONValue)]
+    if let rule {
+      head = [
+        ("rule", .string(rule.rule)),
+        ("parameters", .object(rule.parameters.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) })),
+        ("state_variables", .array(rule.stateVariables.map { .string($0) })),
+        ("gradients_per_step", .int(rule.gradientPoints)),
+      ]
+    } else {
+      head = [("optimizer", .string(name))]
+    }
+    return .object(head + [
+      ("lr", .number(hyperparameters.lr)), ("beta1", .optional(beta1)), ("beta2", .optional(beta2)),
       ("quadratic", .object([("source", source.json), ("dimension", .int(dimension)), ("sharpness", .number(result.sharpness))])),
-      ("quantity", .string(kind.quantity)), ("threshold", .optional(result.threshold)),
+      ("quantity", .string(quantity)), ("threshold", .optional(result.threshold)),
       ("freeze_preconditioner", .bool(frozen)),
       ("diverged", .bool(result.diverged)), ("diverged_at", .optional(result.divergedAt)),
       ("growth_rate", .optional(result.growthRate)), ("predicted_growth_rate", .optional(result.predictedGrowthRate)),
@@ -132,13 +192,22 @@ public struct SimulateReport: Sendable {
     let r = result
     let h = hyperparameters
     var lines: [String] = []
-    var head = "\(kind.rawValue) at lr \(formatHuman(h.lr))"
-    if kind.usesMomentum { head += ", β₁ = \(formatHuman(h.beta1))" }
-    if kind.usesBeta2 { head += ", β₂ = \(formatHuman(h.beta2))" }
-    if frozen { head += ", preconditioner frozen after step 0" }
-    lines.append(head)
+    if let rule {
+      lines.append("rule \"\(rule.rule)\" at lr \(formatHuman(h.lr))"
+        + rule.parameters.sorted { $0.key < $1.key }.map { ", \($0.key) = \(formatHuman($0.value))" }.joined())
+      let points = rule.gradientPoints
+      let others = rule.stateVariables
+      let start = others.isEmpty ? "" : " (\(others.joined(separator: ", ")) start\(others.count == 1 ? "s" : "") at 0)"
+      lines.append("state: " + (["x"] + others).joined(separator: ", ") + start + "; \(points) gradient evaluation\(points == 1 ? "" : "s") per step")
+    } else {
+      var head = "\(name) at lr \(formatHuman(h.lr))"
+      if let b = beta1 { head += ", β₁ = \(formatHuman(b))" }
+      if let b = beta2 { head += ", β₂ = \(formatHuman(b))" }
+      if frozen { head += ", preconditioner frozen after step 0" }
+      lines.append(head)
+    }
     lines.append("quadratic: \(source.label), n = \(dimension), λ₁(A) = \(formatHuman(r.sharpness))")
-    lines.append("threshold: \(r.threshold.map(formatHuman) ?? "none") on the \(kind.quantity)")
+    lines.append("threshold: \(r.threshold.map(formatHuman) ?? "none") on the \(quantity)")
     let peak = r.records.map(\.gradNorm2).max() ?? 0
     if r.diverged {
       lines.append("diverged at step \(r.divergedAt ?? 0) (‖x‖ beyond 1e150·max(1, ‖x₀‖))")
@@ -148,9 +217,9 @@ public struct SimulateReport: Sendable {
     lines.append("max ‖∇f‖² = \(formatHuman(peak)) (initial \(formatHuman(r.records.first?.gradNorm2 ?? .nan)))")
     lines.append(
       "growth rate: \(r.growthRate.map(formatHuman) ?? "n/a") per step (empirical); predicted ρ = \(r.predictedGrowthRate.map(formatHuman) ?? "n/a")"
-        + (kind.isPreconditioned ? " with the last P" : ""))
+        + (isPreconditioned ? " with the last P" : ""))
     lines.append("")
-    let columns = ["step", "loss", "‖x‖²", "‖∇f‖²"] + (kind.isPreconditioned ? ["‖P‖²", "λ₁(P⁻¹A)"] : []) + ["top component"]
+    let columns = ["step", "loss", "‖x‖²", "‖∇f‖²"] + (isPreconditioned ? ["‖P‖²", "λ₁(P⁻¹A)"] : []) + ["top component"]
     lines.append(
       columns.map { $0.padding(toLength: $0 == "step" ? 8 : 20, withPad: " ", startingAt: 0) }.joined()
         .trimmingCharacters(in: .whitespaces))
@@ -160,7 +229,7 @@ public struct SimulateReport: Sendable {
       let rec = r.records[i]
       var cells = [String(rec.step).padding(toLength: 8, withPad: " ", startingAt: 0)]
       var values: [Double?] = [rec.loss, rec.xNorm2, rec.gradNorm2]
-      if kind.isPreconditioned { values += [rec.preconditionerNorm2, rec.preconditionedSharpness] }
+      if isPreconditioned { values += [rec.preconditionerNorm2, rec.preconditionedSharpness] }
       values.append(rec.topComponent)
       cells += values.map { ($0.map(formatHuman) ?? "—").padding(toLength: 20, withPad: " ", startingAt: 0) }
       lines.append(cells.joined().trimmingCharacters(in: .whitespaces))
@@ -171,10 +240,10 @@ public struct SimulateReport: Sendable {
   /// ‖∇f‖² (and λ₁(P⁻¹A) with its threshold, for preconditioned methods) against the step, log scale.
   public func svg() -> String {
     var plot = LinePlot(
-      title: "\(kind.rawValue), η = \(formatHuman(hyperparameters.lr)) on a quadratic (n = \(dimension))", xLabel: "step",
-      yLabel: kind.isPreconditioned ? "‖∇f‖², λ₁(P⁻¹A)" : "‖∇f‖²", logY: true)
+      title: "\(name), η = \(formatHuman(hyperparameters.lr)) on a quadratic (n = \(dimension))", xLabel: "step",
+      yLabel: isPreconditioned ? "‖∇f‖², λ₁(P⁻¹A)" : "‖∇f‖²", logY: true)
     plot.series.append(.init(name: "‖∇f‖²", points: result.records.map { (Double($0.step), $0.gradNorm2) }))
-    if kind.isPreconditioned {
+    if isPreconditioned {
       plot.series.append(.init(name: "λ₁(P⁻¹A)", points: result.records.compactMap { r in r.preconditionedSharpness.map { (Double(r.step), $0) } }))
       if let t = result.threshold { plot.horizontalRules.append((t, "threshold \(formatHuman(t))")) }
     }
