@@ -7,9 +7,12 @@ import Optimizers
 struct MethodRunner<T: BLASScalar & OptimizerScalar> {
   enum Core {
     case optimizer(Optimizer, OptimizerState<T>)
+    case rule(RuleOptimizer, RuleState<T>)
   }
 
   private(set) var core: Core
+  /// Number of parameters.
+  let count: Int
   /// Name in reports: the optimizer's name, or "rule".
   let name: String
   /// The frozen recurrence whose threshold the governing sharpness is held against.
@@ -18,8 +21,19 @@ struct MethodRunner<T: BLASScalar & OptimizerScalar> {
 
   /// - Throws: `TrainingError` for bad settings (names the value).
   init(spec: MethodSpec, layout: ParameterLayout, schedule: LearningRateSchedule, secondMoment: [T]? = nil) throws {
+    count = layout.count
     guard let kind = try spec.kind() else {
-      throw TrainingError("--rule training is not available in this build")
+      do {
+        let rule = try RuleOptimizer(
+          rule: spec.rule ?? "", parameters: spec.parameters, lr: spec.hyperparameters.lr, schedule: schedule)
+        core = .rule(rule, rule.initialState(count: layout.count, as: T.self))
+        recurrence = rule.recurrence
+      } catch {
+        throw TrainingError("\(error)")
+      }
+      if secondMoment != nil { throw TrainingError("--nu0 applies to preconditioned optimizers, not to --rule") }
+      name = "rule"
+      return
     }
     do {
       let optimizer = try Optimizer(kind, spec.hyperparameters, layout: layout, schedule: schedule)
@@ -37,6 +51,7 @@ struct MethodRunner<T: BLASScalar & OptimizerScalar> {
   var isPreconditioned: Bool {
     switch core {
     case .optimizer(let o, _): o.isPreconditioned
+    case .rule: false
     }
   }
 
@@ -47,12 +62,14 @@ struct MethodRunner<T: BLASScalar & OptimizerScalar> {
   var stepCount: Int {
     switch core {
     case .optimizer(_, let s): s.step
+    case .rule(_, let s): s.step
     }
   }
 
   func learningRate(at step: Int) -> Double {
     switch core {
     case .optimizer(let o, _): o.learningRate(at: step)
+    case .rule(let r, _): r.learningRate(at: step)
     }
   }
 
@@ -68,6 +85,7 @@ struct MethodRunner<T: BLASScalar & OptimizerScalar> {
   func preconditioner(forGradient gradient: [T]) -> [T]? {
     switch core {
     case .optimizer(let o, let s): o.preconditioner(forGradient: gradient, state: s)
+    case .rule: nil
     }
   }
 
@@ -75,6 +93,7 @@ struct MethodRunner<T: BLASScalar & OptimizerScalar> {
   var lastPreconditioner: [T]? {
     switch core {
     case .optimizer(let o, let s): o.preconditioner(s)
+    case .rule: nil
     }
   }
 
@@ -85,12 +104,14 @@ struct MethodRunner<T: BLASScalar & OptimizerScalar> {
       guard o.isPreconditioned else { return }
       s.frozenPreconditioner = p
       core = .optimizer(o, s)
+    case .rule: return
     }
   }
 
   var isFrozen: Bool {
     switch core {
     case .optimizer(_, let s): s.frozenPreconditioner != nil
+    case .rule: false
     }
   }
 
@@ -101,13 +122,17 @@ struct MethodRunner<T: BLASScalar & OptimizerScalar> {
     case .optimizer(let o, var s):
       o.step(parameters: &x, gradient: gradient, state: &s)
       core = .optimizer(o, s)
+    case .rule(let r, var s):
+      try r.step(parameters: &x, state: &s, gradientAtIterate: gradient, gradient: gradientAt)
+      core = .rule(r, s)
     }
   }
 
-  /// The state arrays by name, for the checkpoint.
+  /// The state arrays by name, for the checkpoint (a rule's by its state variables).
   var stateArrays: [String: [T]] {
     switch core {
     case .optimizer(_, let s): s.arrays
+    case .rule(_, let s): s.vectors
     }
   }
 
@@ -122,6 +147,12 @@ struct MethodRunner<T: BLASScalar & OptimizerScalar> {
       } catch {
         throw TrainingError("the optimizer state in the checkpoint does not fit this run: \(error)")
       }
+    case .rule(let r, _):
+      let s = RuleState<T>(step: step, vectors: arrays)
+      do { try r.validate(s, count: count) } catch {
+        throw TrainingError("the rule's state in the checkpoint does not fit this run: \(error)")
+      }
+      core = .rule(r, s)
     }
   }
 }

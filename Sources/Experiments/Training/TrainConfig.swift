@@ -237,6 +237,14 @@ public struct TrainConfig: Codable, Sendable, Equatable {
       let lr = method.hyperparameters.lr
       guard lr.isFinite, lr > 0 else { throw TrainingError("invalid --lr \(lr): expected a finite number > 0") }
       if freezePreconditionerAt != nil { throw TrainingError("--freeze-preconditioner-at applies to preconditioned optimizers, not to --rule") }
+      if nu0File != nil { throw TrainingError("--nu0 applies to preconditioned optimizers, not to --rule") }
+      // The rule parses, is linear, has every parameter, and has a threshold at lr.
+      do {
+        let rule = try RuleOptimizer(rule: method.rule ?? "", parameters: method.parameters, lr: lr, schedule: schedule)
+        _ = try rule.threshold()
+      } catch {
+        throw TrainingError("\(error)")
+      }
     }
     guard steps >= 0, steps <= 100_000_000 else { throw TrainingError("invalid --steps \(steps): expected 0…100000000") }
     if let b = batchSize {
