@@ -22,9 +22,11 @@ import LinearAlgebra
 ///   and does not cancel, so one pass is the rule: the basis is read twice per
 ///   product, where always-two passes (CGS2) read it four times and the former
 ///   per-vector dot/axpy loop read each row four times. Measured at n = 2·10⁵ with
-///   a diagonal operator, 30 iterations, on a loaded 2-core Xeon (minimum of 15):
-///   per-vector loop 0.135 s, CGS2 by `gemv` 0.157 s, this 0.108 s (the products
-///   themselves 0.012 s). The basis streams at the same rate in every variant, so
+///   a diagonal operator, 30 iterations (minimum of 15 runs, in several sessions on
+///   the shared 2-core Xeon at load averages 3.5–8.5): the former loop took
+///   1.25–2.4× as long as this, and CGS2 by `gemv` 0.7–1.2× as long as the loop
+///   (0.11–0.27 s for this, 4–9 ms per iteration, against 0.5 ms per product of
+///   the diagonal). The basis streams at much the same rate in every variant, so
 ///   the number of reads decides;
 /// - a breakdown (βⱼ ≈ 0: the Krylov space is invariant, e.g. the start vector is
 ///   an eigenvector, or the operator has rank below k) does not end the run: it
