@@ -80,18 +80,58 @@ public struct SymmetricOperator: Sendable {
     }
     return worst
   }
+
+  /// Applies the operator twice to one seeded random vector v ~ N(0, I) and throws
+  /// `CurvatureError.nondeterministic` unless the two results agree:
+  /// ‖Av − A′v‖∞ ≤ tolerance · ‖Av‖∞. A measurement is trusted only if two
+  /// applications agree: Lanczos assumes one fixed matrix, and an operator that
+  /// drifts between calls (a data loader that reshuffles, dropout left on, a
+  /// forward pass cached at other parameters) yields Ritz values of no matrix.
+  ///
+  /// The default tolerance 0 asks for equal results (entry by entry, `==`), right
+  /// for a float64 product or any product whose reductions run in a fixed order. A
+  /// float32 Hessian-vector product through threaded BLAS may sum in a different
+  /// order from one call to the next; it then needs a tolerance of a few float32
+  /// ulps of the largest entry, e.g. 1e-6.
+  /// - Returns: the relative difference found, ‖Av − A′v‖∞ / ‖Av‖∞ (0 when Av = 0).
+  /// - Complexity: 2 products.
+  @discardableResult
+  public func checkDeterministic(seed: UInt64 = 0, tolerance: Double = 0) throws -> Double {
+    guard tolerance >= 0, tolerance.isFinite else {
+      throw CurvatureError.invalid("the determinism tolerance must be finite and ≥ 0, got \(tolerance)")
+    }
+    var rng = SeededGenerator(seed: seed)
+    let v = (0..<dimension).map { _ in rng.nextNormal() }
+    let first = try apply(v), second = try apply(v)
+    var worst = 0.0, at = 0, size = 0.0
+    for i in 0..<dimension {
+      size = max(size, abs(first[i]))
+      let d = abs(first[i] - second[i])
+      if d > worst { (worst, at) = (d, i) }
+    }
+    let relative = size > 0 ? worst / size : worst
+    guard worst <= tolerance * size else {
+      throw CurvatureError.nondeterministic(
+        "the operator is not deterministic: two applications to the same vector differ by \(worst) at entry \(at) "
+          + "(\(first[at]) then \(second[at])), \(relative) of the largest entry \(size); tolerance \(tolerance)")
+    }
+    return relative
+  }
 }
 
 public enum CurvatureError: Error, CustomStringConvertible, Equatable {
   case dimension(expected: Int, got: Int)
   case nonFinite(String)
   case invalid(String)
+  /// Two applications of an operator to the same vector differed (`checkDeterministic`).
+  case nondeterministic(String)
 
   public var description: String {
     switch self {
     case let .dimension(e, g): "vector of size \(g) given to an operator of dimension \(e)"
     case let .nonFinite(m): m
     case let .invalid(m): m
+    case let .nondeterministic(m): m
     }
   }
 }
