@@ -108,7 +108,17 @@ struct LanczosRun {
     rng = SeededGenerator(seed: seed)
   }
 
+  /// Runs Lanczos with OpenBLAS single-threaded throughout (the products included):
+  /// a threaded gemv or dot splits its sums by the thread count, which other code
+  /// (or `OPENBLAS_NUM_THREADS`) may change, so only one thread gives the same bits
+  /// on every run and every machine setting. The products parallelise by themselves
+  /// (the engine's workers); the vector work is memory-bound and gains little from a
+  /// second thread.
   mutating func solve(start: LanczosStart, vectors: Bool) throws -> Lanczos.Extremes {
+    try BLASInfo.withSingleThreadedBLAS { try solveSerially(start: start, vectors: vectors) }
+  }
+
+  private mutating func solveSerially(start: LanczosStart, vectors: Bool) throws -> Lanczos.Extremes {
     guard n > 0 else {
       let empty = Lanczos.Result(values: [], vectors: vectors ? [] : nil, residuals: [], iterations: 0, converged: true)
       return Lanczos.Extremes(top: empty, bottom: empty, products: 0, converged: true)

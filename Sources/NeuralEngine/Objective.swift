@@ -41,7 +41,9 @@ public struct Objective<T: BLASScalar>: Sendable {
   /// threaded by BLAS. The n examples are split into `threads` contiguous parts of
   /// equal size (±1); each worker has its own workspace and accumulator, and the
   /// partial sums are added in worker order, so results are deterministic for a
-  /// given `threads` and equal to the sequential ones up to round-off.
+  /// given `threads` and equal to the sequential ones up to round-off. With
+  /// `threads` > 1 every BLAS call is single-threaded (also when the data fill only
+  /// one worker), so results do not depend on OpenBLAS's thread count either.
   public let threads: Int
   /// 500 examples: with two workers, the benchmark's gradient is as fast as with
   /// larger chunks (the activations of a chunk stay in cache), and memory is small.
@@ -194,7 +196,12 @@ public struct Objective<T: BLASScalar>: Sendable {
           if workers == 1 {
             let ws = cache.take(stages: model.stages, rows: rows)
             defer { cache.give(ws) }
-            let (s, c) = try runChunks(0..<n, parameters, w, direction, x, labels, ws, out)
+            // One worker of several allowed (a small data set): still single-threaded
+            // BLAS, so the result does not depend on OpenBLAS's thread count;
+            // `threads` = 1 asks for OpenBLAS's threads instead.
+            let (s, c) = try threads > 1
+              ? BLASInfo.withSingleThreadedBLAS { try runChunks(0..<n, parameters, w, direction, x, labels, ws, out) }
+              : runChunks(0..<n, parameters, w, direction, x, labels, ws, out)
             return (s / Double(n), Double(c) / Double(n))
           }
           // Contiguous parts of equal size (±1 example), one per worker, with

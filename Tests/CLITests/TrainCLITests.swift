@@ -44,7 +44,8 @@ extension Python {
       "--freeze-preconditioner-at", "--data-dir", "--help",
     ]
     var entries: [(String, String)] = []
-    for line in r.stdout.split(separator: "\n", omittingEmptySubsequences: false) {
+    let options = r.stdout.components(separatedBy: "USAGE:").last ?? ""
+    for line in options.split(separator: "\n", omittingEmptySubsequences: false) {
       let t = line.trimmingCharacters(in: .whitespaces)
       if t.hasPrefix("--") || t.hasPrefix("-h,") {
         let name = String(t.split(separator: " ").first ?? "").trimmingCharacters(in: CharacterSet(charactersIn: ","))

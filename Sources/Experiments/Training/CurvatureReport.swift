@@ -104,21 +104,22 @@ public struct CurvatureReport: Sendable {
     maxIterations: Int, seed: UInt64
   ) throws -> CurvatureReport {
     let start = Date()
-    var probe = CurvatureProbe(objective: objective, k: topK, lambdaMin: true, tolerance: tolerance, maxIterations: maxIterations, seed: seed)
-    let h = probe.hessian(at: x)
-    let top = try probe.top(topK, of: h, key: "sharpness", step: 0)
-    let low = try probe.bottom(of: h, step: 0)
-    var products = top.iterations + low.iterations
+    let h = CurvatureProbe(objective: objective, k: topK, lambdaMin: true, tolerance: tolerance, maxIterations: maxIterations, seed: seed)
+      .hessian(at: x)
+    try h.checkDeterministic(seed: seed)
+    let spectrum = try SpectrumProbe(k: topK, smallest: true, tolerance: tolerance, maxIterations: maxIterations).measure(h, seed: seed)
+    var products = spectrum.products
     var pre: [Double]? = nil
     if let p = preconditioner {
-      let r = try probe.top(topK, of: try h.preconditioned(by: p.map { Double($0) }), key: "preconditioned", step: 0)
-      products += r.iterations
+      let r = try SpectrumProbe(k: topK, tolerance: tolerance, maxIterations: maxIterations)
+        .measure(try h.preconditioned(by: p.map { Double($0) }), seed: seed &+ 1)
+      products += r.products
       pre = r.values
     }
     let (loss, _) = try objective.evaluate(parameters: x)
     return CurvatureReport(
-      source: source, n: objective.data.count, dtype: dtype, loss: loss, eigenvalues: top.values, residuals: top.residuals,
-      lambdaMin: low.values[0], preconditionedEigenvalues: pre, hvps: products, seconds: Date().timeIntervalSince(start),
-      eigenvectors: top.vectors ?? [])
+      source: source, n: objective.data.count, dtype: dtype, loss: loss, eigenvalues: spectrum.values, residuals: spectrum.residuals,
+      lambdaMin: spectrum.lambdaMin ?? .nan, preconditionedEigenvalues: pre, hvps: products, seconds: Date().timeIntervalSince(start),
+      eigenvectors: spectrum.vectors)
   }
 }

@@ -303,19 +303,20 @@ public final class Trainer<T: BLASScalar & OptimizerScalar> {
   /// The curvature record of step t at the current parameters.
   private func measure(gradient: [T], lr: Double, step t: Int) throws -> CurvatureRecord {
     let p = method.isPreconditioned ? method.preconditioner(forGradient: gradient) : nil
-    let m = try probe.measure(at: parameters, preconditioner: p, step: t)
+    let m = try probe.measure(at: parameters, preconditioner: p, measurement: t / config.trackEvery)
     let threshold = try method.threshold(lr: lr)
-    let governing = m.preconditioned ?? m.sharpness
+    let governing = m.governing
     var c = CurvatureRecord(
-      sharpness: m.sharpness, preconditionedSharpness: m.preconditioned, threshold: threshold, ratio: governing / threshold,
-      topK: config.topK > 1 ? m.topK : nil, lambdaMin: m.lambdaMin, gradientTopKFraction: nil, testLoss: nil, testAccuracy: nil,
-      trainLoss: nil, trainAccuracy: nil, hvps: m.products, residual: m.preconditionedResidual ?? m.sharpnessResidual)
+      sharpness: m.hessian.values.first, preconditionedSharpness: m.preconditioned?.values.first, threshold: threshold,
+      ratio: governing.values.first.map { $0 / threshold }, topK: config.topK > 1 ? governing.values : nil,
+      lambdaMin: m.hessian.lambdaMin, gradientTopKFraction: nil, testLoss: nil, testAccuracy: nil, trainLoss: nil, trainAccuracy: nil,
+      hvps: m.products, residual: governing.residuals.first)
     if config.gradientAlignment {
       // u = P^{-1/2}g (g without P), in the coordinates of the governing operator.
       var u = gradient.map { Double($0) }
       if let p { for i in u.indices { u[i] /= Double(p[i]).squareRoot() } }
       let total = BLAS.dot(u, u)
-      let inTop = m.governingVectors.reduce(0.0) { s, v in
+      let inTop = governing.vectors.reduce(0.0) { s, v in
         let c = BLAS.dot(v, u)
         return s + c * c
       }
