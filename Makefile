@@ -8,7 +8,9 @@ AEOS := .build/release/aeos
 # loops run twice as wide. Elsewhere the portable baseline build is used.
 CPU_FLAGS := $(shell grep -q -w avx2 /proc/cpuinfo 2>/dev/null && grep -q -w fma /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc haswell")
 
-.PHONY: deps build demo test bench clean
+PREFIX ?= /usr/local
+
+.PHONY: deps build demo test bench install uninstall clean
 
 # Installs only what is missing (idempotent; no apt-get update when all are present).
 deps:
@@ -36,6 +38,14 @@ test: deps
 
 bench: build
 	$(AEOS) bench --reference
+
+# Puts the release binary on the PATH: make install PREFIX=$$HOME/.local
+install: build
+	install -d $(PREFIX)/bin
+	install -m 755 $(AEOS) $(PREFIX)/bin/aeos
+
+uninstall:
+	rm -f $(PREFIX)/bin/aeos
 
 clean:
 	rm -rf .build

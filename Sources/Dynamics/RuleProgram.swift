@@ -403,16 +403,7 @@ struct RuleCompiler {
         }
       } else if c.isNumber || c == "." {
         // a numeric literal, including exponents such as 1e-3 (its e is no name)
-        var j = i
-        while j < end, chars[j].isNumber || chars[j] == "." { j += 1 }
-        if j < end, chars[j] == "e" || chars[j] == "E" {
-          var k = j + 1
-          if k < end, chars[k] == "+" || chars[k] == "-" { k += 1 }
-          if k < end, chars[k].isNumber {
-            while k < end, chars[k].isNumber { k += 1 }
-            j = k
-          }
-        }
+        let j = UpdateRule.numericLiteralEnd(chars, from: i, end: end)
         out += String(chars[i..<j])
         i = j
       } else {
@@ -425,8 +416,8 @@ struct RuleCompiler {
 
   /// With every gradient replaced by λ times its point (the one-dimensional
   /// quadratic ½λx²), each update must be the one `UpdateRule` analyses, so that the
-  /// threshold is that of the rule as executed. (They differ only where UpdateRule's
-  /// textual `g(E)` → `lamda*(E)` binds differently: `g(x)^0`, `a/g(E)`.)
+  /// threshold is that of the rule as executed. (A guard: both read `g(E)` as one
+  /// factor, so they agree on every rule that parses.)
   func check(against rule: UpdateRule) throws(RuleError) {
     let lambda = RationalFunction.symbol(UpdateRule.curvature)
     var onQuadratic: [RationalFunction] = []
@@ -445,7 +436,7 @@ struct RuleCompiler {
       let value = try reduce(executed)
       if i < rule.updates.count, value != rule.updates[i] {
         throw .syntax(
-          "the analysis reads the assignment to \(name)' as \(rule.updates[i].formatted(.text)) on the quadratic, but executed on vectors it is \(value.formatted(.text)): a g(E) right after '/' or before '^' binds as λ·(E) in the analysis; put it in parentheses, (g(E))")
+          "the analysis reads the assignment to \(name)' as \(rule.updates[i].formatted(.text)) on the quadratic, but executed on vectors it is \(value.formatted(.text)) (an internal disagreement: please report the rule)")
       }
     }
   }

@@ -116,11 +116,15 @@ public struct UpdateRule: Sendable, Hashable {
     self.parameters = parameterNames.sorted()
   }
 
-  /// Rewrites `g` as `(lamda*x)` and `g(` as `lamda*(`; rejects a user-written `lamda`.
+  /// Rewrites `g` as `(lamda*x)` and `g(E)` as `(lamda*(E))` — parenthesised whole,
+  /// so that `a/g(E)` and `g(E)^k` bind as they read; rejects a user-written `lamda`.
   static func rewriteGradients(_ source: String) throws(RuleError) -> String {
     var out = ""
     let chars = Array(source)
     var i = 0
+    var depth = 0
+    // The parenthesis depths at which an open g( … ) closes, innermost last.
+    var gCalls: [Int] = []
     while i < chars.count {
       let c = chars[i]
       if c.isLetter || c == "_" {
@@ -130,8 +134,14 @@ public struct UpdateRule: Sendable, Hashable {
         let word = String(chars[i..<j])
         if word == "g" {
           var k = j
-          while k < chars.count, chars[k] == " " { k += 1 }
-          out += (k < chars.count && chars[k] == "(") ? "\(curvature)*" : "(\(curvature)*x)"
+          while k < chars.count, chars[k].isWhitespace { k += 1 }
+          if k < chars.count && chars[k] == "(" {
+            out += "(\(curvature)*"
+            gCalls.append(depth)
+            j = k
+          } else {
+            out += "(\(curvature)*x)"
+          }
         } else if word == curvature {
           throw .syntax("\"\(curvature)\" is reserved for the curvature; write the gradient as g or g(EXPR)")
         } else {
@@ -139,25 +149,40 @@ public struct UpdateRule: Sendable, Hashable {
         }
         i = j
       } else if c.isNumber || c == "." {
-        // a numeric literal, including exponents such as 1e-3
-        var j = i
-        while j < chars.count, chars[j].isNumber || chars[j] == "." { j += 1 }
-        if j < chars.count, chars[j] == "e" || chars[j] == "E" {
-          var k = j + 1
-          if k < chars.count, chars[k] == "+" || chars[k] == "-" { k += 1 }
-          if k < chars.count, chars[k].isNumber {
-            while k < chars.count, chars[k].isNumber { k += 1 }
-            j = k
-          }
-        }
+        let j = numericLiteralEnd(chars, from: i, end: chars.count)
         out += String(chars[i..<j])
         i = j
       } else {
         out.append(c)
+        if c == "(" { depth += 1 }
+        if c == ")" {
+          depth -= 1
+          if gCalls.last == depth {
+            out += ")"
+            gCalls.removeLast()
+          }
+        }
         i += 1
       }
     }
     return out
+  }
+
+  /// The end of the numeric literal starting at `i` (digits and points, then an
+  /// exponent such as `e-3` when digits follow it; a bare `e` is left to the name
+  /// that follows).
+  static func numericLiteralEnd(_ chars: [Character], from i: Int, end: Int) -> Int {
+    var j = i
+    while j < end, chars[j].isNumber || chars[j] == "." { j += 1 }
+    if j < end, chars[j] == "e" || chars[j] == "E" {
+      var k = j + 1
+      if k < end, chars[k] == "+" || chars[k] == "-" { k += 1 }
+      if k < end, chars[k].isNumber {
+        while k < end, chars[k].isNumber { k += 1 }
+        j = k
+      }
+    }
+    return j
   }
 
   /// Every term of the numerator must have degree exactly one in the state, and the

@@ -211,10 +211,11 @@ struct Train: ParsableCommand {
   /// The lines printed at the end of a run.
   static func report(_ s: RunSummary, folder: String) -> String {
     var lines = ["run folder: \(folder)"]
-    lines.append("status: \(s.status.rawValue) (\(s.stopReason)) after \(s.steps) steps, \(String(format: "%.1f", s.wallSeconds)) s")
+    lines.append("status: \(s.status.rawValue) (\(s.stopReason)) after \(s.steps) steps")
     lines.append("threshold: \(formatHuman(s.threshold))\(s.formula.map { " = \($0)" } ?? "") on the \(s.quantity)")
     lines.append("edge: \(s.analysis.summary)")
     if let l = s.finalLoss { lines.append("final loss \(formatHuman(l)), accuracy \(s.finalAccuracy.map(formatHuman) ?? "n/a")") }
+    lines.append("wall time: \(String(format: "%.1f", s.wallSeconds)) s")
     return lines.joined(separator: "\n")
   }
 }

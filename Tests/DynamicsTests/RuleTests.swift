@@ -157,4 +157,18 @@ func numericMatrix(_ rule: String, _ values: [String: Double]) -> [[Double]]? {
     #expect(throws: RuleError.self) { try Recurrence(name: "r", rule: "x' = x + eta*g", parameters: [:]).threshold(lr: 1) }
     #expect(throws: RuleError.self) { try StabilityAnalysis(model: RuleCache.model(for: "x' = x - eta*q*g"), values: ["eta": 0.1]) }
   }
+
+  /// g(E) reads as one factor, (λ·E): after '/' and before '^' too. Each rule below is
+  /// gradient descent on the quadratic written another way, so its update is 1 − ηλ
+  /// exactly and its threshold 2/η.
+  @Test func gradientCallsBindAsOneFactor() throws {
+    let gd = try UpdateRule(parsing: "x' = x - eta*g").updates
+    for rule in ["x' = x - eta*g*g(x)/g(x)", "x' = x - eta*g(x)^2/g", "x' = x - eta*g(x)^0*g", "x' = x - eta*g( x )"] {
+      #expect(try UpdateRule(parsing: rule).updates == gd, "\(rule)")
+      #expect(try Recurrence(name: "r", rule: rule, parameters: [:]).threshold(lr: 0.5) == 4, "\(rule)")
+    }
+    // nested calls: g(x - eta*g(x)) = λ(x − ηλx)
+    let nested = try UpdateRule(parsing: "x' = x - eta*g(x - eta*g(x))").updates
+    #expect(nested == (try UpdateRule(parsing: "x' = x - eta*(g - eta*g(g))")).updates)
+  }
 }

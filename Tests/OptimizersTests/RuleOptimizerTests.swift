@@ -288,7 +288,6 @@ func maxMagnitude<T: BinaryFloatingPoint>(_ vs: [T]...) -> Double {
       ("x' = x - eta*g(2*x)*x/g", [:], "divides by g"),
       ("x' = x - eta*g(0*x)", [:], "g(0*x)"),
       ("m' = beta*m + g(x*m); x' = x - eta*m'", ["beta": 0.9], "degree 2"),
-      ("x' = x - eta*g(x)^0*g", [:], "(g(E))"),
       ("x' = x - eta*c*g", [:], "c (--param c=VALUE)"),
       ("m' = beta*m + g; x' = x - eta*m'", ["beta": 0.9, "nu": 1], "no parameter \"nu\""),
       ("m' = beta*m + g; x' = x - eta*m'", ["beta": .nan], "beta = nan"),
