@@ -50,14 +50,16 @@ let package = Package(
       dependencies: ["Experiments", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
     // MARK: - Tests
-    .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "COpenBLAS", .product(name: "PropertyBased", package: "swift-property-based")]),
-    .testTarget(name: "AlgebraTests", dependencies: ["Algebra", .product(name: "PropertyBased", package: "swift-property-based")]),
-    .testTarget(name: "DynamicsTests", dependencies: ["Dynamics", "Algebra", "LinearAlgebra", .product(name: "PropertyBased", package: "swift-property-based")]),
-    .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Dynamics", "LinearAlgebra", .product(name: "PropertyBased", package: "swift-property-based")]),
-    .testTarget(name: "QuadraticsTests", dependencies: ["Quadratics", "Optimizers", "Dynamics", "LinearAlgebra", .product(name: "PropertyBased", package: "swift-property-based")]),
-    .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine", "LinearAlgebra", .product(name: "PropertyBased", package: "swift-property-based")]),
-    .testTarget(name: "CurvatureTests", dependencies: ["Curvature", "LinearAlgebra", .product(name: "PropertyBased", package: "swift-property-based")]),
-    .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Curvature", "LinearAlgebra", .product(name: "PropertyBased", package: "swift-property-based")]),
+    // `propertyCheckThrowing`: `propertyCheck` where an error thrown by the property fails the case.
+    .target(name: "TestSupport", dependencies: [.product(name: "PropertyBased", package: "swift-property-based")], path: "Tests/TestSupport"),
+    .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "COpenBLAS", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
+    .testTarget(name: "AlgebraTests", dependencies: ["Algebra", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
+    .testTarget(name: "DynamicsTests", dependencies: ["Dynamics", "Algebra", "LinearAlgebra", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
+    .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "Dynamics", "LinearAlgebra", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
+    .testTarget(name: "QuadraticsTests", dependencies: ["Quadratics", "Optimizers", "Dynamics", "LinearAlgebra", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
+    .testTarget(name: "NeuralEngineTests", dependencies: ["NeuralEngine", "LinearAlgebra", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
+    .testTarget(name: "CurvatureTests", dependencies: ["Curvature", "LinearAlgebra", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
+    .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Curvature", "LinearAlgebra", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]),
     .testTarget(name: "CLITests", dependencies: ["aeos"]),
   ]
 )

@@ -1,4 +1,5 @@
 import PropertyBased
+import TestSupport
 import Testing
 @testable import Algebra
 
@@ -69,7 +70,7 @@ struct ParserTests {
 
   /// parse(p.asciiDescription) == p for polynomials.
   @Test func polynomialRoundTrip() async throws {
-    await propertyCheck(count: 60, input: polyGen) { p in
+    await propertyCheckThrowing(count: 60, input: polyGen) { p in
       let parsed = try ExpressionParser.parse(p.asciiDescription)
       #expect(parsed == RationalFunction(p))
     }
@@ -77,7 +78,7 @@ struct ParserTests {
 
   /// parse(r.asciiDescription) == r for rational functions (printed factored).
   @Test func rationalFunctionRoundTrip() async throws {
-    await propertyCheck(count: 30, input: polyGen, nonzeroPolyGen) { p, q in
+    await propertyCheckThrowing(count: 30, input: polyGen, nonzeroPolyGen) { p, q in
       let r = try RationalFunction(numerator: p, denominator: q)
       let parsed = try ExpressionParser.parse(r.asciiDescription)
       #expect(parsed == r, "\(r.asciiDescription)")

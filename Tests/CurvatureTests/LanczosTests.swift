@@ -1,6 +1,7 @@
 import Curvature
 import LinearAlgebra
 import PropertyBased
+import TestSupport
 import Testing
 
 func randomSymmetric(_ n: Int, seed: Int) -> [Double] {
@@ -50,29 +51,24 @@ func randomSymmetric(_ n: Int, seed: Int) -> [Double] {
   /// operator, of its materialisation, of either reference solver — fails the
   /// case; both solvers must return all n eigenvalues.
   @Test func preconditionedOperatorHasEigenvaluesOfDInverseA() async {
-    await propertyCheck(count: 40, input: Gen.int(in: 1...12), Gen.int(in: 0...1_000_000)) { n, seed in
-      // propertyCheck runs its body under `try?` (swift-property-based 2.0.1 on Swift
-      // ≥ 6.2): an error thrown out of the closure would pass silently. Caught here,
-      // it fails the case.
-      #expect(throws: Never.self) {
-        var rng = SeededGenerator(seed: UInt64(seed) &+ 7)
-        let a = randomSymmetric(n, seed: seed)
-        let d = (0..<n).map { _ in 0.1 + 9.9 * rng.nextUniform() }
-        let op = try SymmetricOperator(matrix: a, n: n).preconditioned(by: d)
-        let m = try op.materialized()
-        let sym = try Eigen.symmetric(m, n: n, vectors: false)
-        var dInvA = a
-        for i in 0..<n { for j in 0..<n { dInvA[i * n + j] /= d[i] } }
-        let general = try Eigen.eigenvalues(general: dInvA, n: n).map(\.re).sorted()
-        #expect(sym.values.count == n)
-        #expect(general.count == n)
-        let scale = max(sym.values.map(abs).max() ?? 1, 1)
-        for (x, y) in zip(sym.values, general) { #expect(abs(x - y) <= 1e-8 * scale, "\(sym.values) vs \(general)") }
-        // D^{-1/2}AD^{-1/2} is symmetric up to round-off: uᵀAv and vᵀAu differ by the
-        // errors of length-n products, ~n·ε relative to ‖u‖‖A‖‖v‖, which is at most
-        // κ(D) ≤ 100 times the scale ‖u‖‖Av‖ used: n·ε·100 ≈ 3e-13 for n ≤ 12
-        #expect(try op.asymmetry() < 1e-12)
-      }
+    await propertyCheckThrowing(count: 40, input: Gen.int(in: 1...12), Gen.int(in: 0...1_000_000)) { n, seed in
+      var rng = SeededGenerator(seed: UInt64(seed) &+ 7)
+      let a = randomSymmetric(n, seed: seed)
+      let d = (0..<n).map { _ in 0.1 + 9.9 * rng.nextUniform() }
+      let op = try SymmetricOperator(matrix: a, n: n).preconditioned(by: d)
+      let m = try op.materialized()
+      let sym = try Eigen.symmetric(m, n: n, vectors: false)
+      var dInvA = a
+      for i in 0..<n { for j in 0..<n { dInvA[i * n + j] /= d[i] } }
+      let general = try Eigen.eigenvalues(general: dInvA, n: n).map(\.re).sorted()
+      #expect(sym.values.count == n)
+      #expect(general.count == n)
+      let scale = max(sym.values.map(abs).max() ?? 1, 1)
+      for (x, y) in zip(sym.values, general) { #expect(abs(x - y) <= 1e-8 * scale, "\(sym.values) vs \(general)") }
+      // D^{-1/2}AD^{-1/2} is symmetric up to round-off: uᵀAv and vᵀAu differ by the
+      // errors of length-n products, ~n·ε relative to ‖u‖‖A‖‖v‖, which is at most
+      // κ(D) ≤ 100 times the scale ‖u‖‖Av‖ used: n·ε·100 ≈ 3e-13 for n ≤ 12
+      #expect(try op.asymmetry() < 1e-12)
     }
   }
 
@@ -93,25 +89,20 @@ func randomSymmetric(_ n: Int, seed: Int) -> [Double] {
   /// leaves room and is still 10⁸ times smaller than the gaps between the top four,
   /// so a ghost (a repeat of a larger value) cannot pass as the next eigenvalue.
   @Test func fullReorthogonalisationHasNoGhosts() async {
-    await propertyCheck(count: 8, input: Gen.int(in: 300...500), Gen.int(in: 0...1_000_000)) { n, seed in
-      // propertyCheck runs its body under `try?` (swift-property-based 2.0.1 on Swift
-      // ≥ 6.2): an error thrown out of the closure would pass silently. Caught here,
-      // it fails the case.
-      #expect(throws: Never.self) {
-        var rng = SeededGenerator(seed: UInt64(seed) &+ 11)
-        let diagonal = [100, 90, 80, 1] + (0..<(n - 4)).map { _ in 0.5 * rng.nextUniform() }
-        let op = SymmetricOperator(dimension: n) { v in zip(diagonal, v).map(*) }
-        let r = try Lanczos(maxIterations: 80, tolerance: 0).top(4, of: op, seed: UInt64(seed))
-        let tolerance = 1e-9 * 100
-        #expect(r.iterations <= 80)
-        #expect(r.values.count == 4)
-        for (x, y) in zip(r.values, [100.0, 90, 80, 1]) {
-          #expect(abs(x - y) <= tolerance, "top-4 \(r.values), expected [100, 90, 80, 1]")
-        }
-        // no ghosts: each value is clearly below every larger one
-        for i in r.values.indices.dropFirst() {
-          #expect(r.values[i] < r.values[i - 1] - tolerance, "value \(i) repeats a larger one: \(r.values)")
-        }
+    await propertyCheckThrowing(count: 8, input: Gen.int(in: 300...500), Gen.int(in: 0...1_000_000)) { n, seed in
+      var rng = SeededGenerator(seed: UInt64(seed) &+ 11)
+      let diagonal = [100, 90, 80, 1] + (0..<(n - 4)).map { _ in 0.5 * rng.nextUniform() }
+      let op = SymmetricOperator(dimension: n) { v in zip(diagonal, v).map(*) }
+      let r = try Lanczos(maxIterations: 80, tolerance: 0).top(4, of: op, seed: UInt64(seed))
+      let tolerance = 1e-9 * 100
+      #expect(r.iterations <= 80)
+      #expect(r.values.count == 4)
+      for (x, y) in zip(r.values, [100.0, 90, 80, 1]) {
+        #expect(abs(x - y) <= tolerance, "top-4 \(r.values), expected [100, 90, 80, 1]")
+      }
+      // no ghosts: each value is clearly below every larger one
+      for i in r.values.indices.dropFirst() {
+        #expect(r.values[i] < r.values[i - 1] - tolerance, "value \(i) repeats a larger one: \(r.values)")
       }
     }
   }

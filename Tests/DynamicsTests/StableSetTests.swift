@@ -1,5 +1,6 @@
 import Dynamics
 import PropertyBased
+import TestSupport
 import Testing
 
 /// Rules whose stable set has several pieces: the threshold is the supremum of the
@@ -52,33 +53,28 @@ import Testing
   /// of r₁/η. 1e-9 relative is a wide margin and far below the distance to the next
   /// boundaries, r₂/η ≥ 1.1·r₁/η and (r₁ + r₂)/η ≥ 2.1·r₁/η.
   @Test func thresholdIsTheFirstBoundaryOfAMultiPieceSet() async {
-    await propertyCheck(count: 100, input: Gen.double(in: 0.1...10), Gen.double(in: 1.1...5), Gen.double(in: 0.01...10)) { r1, spread, lr in
-      // propertyCheck runs its body under `try?` (swift-property-based 2.0.1 on Swift
-      // ≥ 6.2): an error thrown out of the closure would pass silently. Caught here,
-      // it fails the case.
-      #expect(throws: Never.self) {
-        let r2 = r1 * spread
-        let b = 2 / (r1 * r2)
-        let a = 2 / r1 + 2 / r2
-        let rec = Recurrence(name: "multi-piece", rule: Self.family, parameters: ["a": a, "b": b])
-        let expected = r1 / lr
-        let t = try rec.threshold(lr: lr)
-        #expect(abs(t - expected) <= 1e-9 * expected, "threshold \(t), expected r₁/η = \(expected) (r₂/η = \(r2 / lr), (r₁ + r₂)/η = \((r1 + r2) / lr))")
-        let analysis = try rec.analysis(lr: lr)
-        // the closed form (a root of the quadratic b·η²λ² − a·ηλ + 2) is the same number;
-        // the quadratic formula loses at most ((r₁ + r₂)/(r₂ − r₁))² ≤ 441 ulps to
-        // cancellation: 1e-9 still holds
-        let form = try #require(analysis.closedForm())
-        let value = try #require(form.evaluate(["a": a, "b": b, "eta": lr]))
-        #expect(abs(value - expected) <= 1e-9 * expected)
-        // the second piece exists: stable in its middle (f = −r₁/(2r₂), |f| ≤ 0.46),
-        // unstable in the middle of the gap (|f| = 1 + (r₂ − r₁)²/(2r₁r₂) ≥ 1.0045)
-        // and beyond (f(1.5(r₁ + r₂)) = 1 + 0.75·b·(r₁ + r₂)² > 4): all far from 1
-        // compared with the round-off of ρ
-        #expect(try analysis.growthFactor(at: (r2 + (r1 + r2)) / 2 / lr) < 1)
-        #expect(try analysis.growthFactor(at: (r1 + r2) / 2 / lr) > 1)
-        #expect(try analysis.growthFactor(at: 1.5 * (r1 + r2) / lr) > 1)
-      }
+    await propertyCheckThrowing(count: 100, input: Gen.double(in: 0.1...10), Gen.double(in: 1.1...5), Gen.double(in: 0.01...10)) { r1, spread, lr in
+      let r2 = r1 * spread
+      let b = 2 / (r1 * r2)
+      let a = 2 / r1 + 2 / r2
+      let rec = Recurrence(name: "multi-piece", rule: Self.family, parameters: ["a": a, "b": b])
+      let expected = r1 / lr
+      let t = try rec.threshold(lr: lr)
+      #expect(abs(t - expected) <= 1e-9 * expected, "threshold \(t), expected r₁/η = \(expected) (r₂/η = \(r2 / lr), (r₁ + r₂)/η = \((r1 + r2) / lr))")
+      let analysis = try rec.analysis(lr: lr)
+      // the closed form (a root of the quadratic b·η²λ² − a·ηλ + 2) is the same number;
+      // the quadratic formula loses at most ((r₁ + r₂)/(r₂ − r₁))² ≤ 441 ulps to
+      // cancellation: 1e-9 still holds
+      let form = try #require(analysis.closedForm())
+      let value = try #require(form.evaluate(["a": a, "b": b, "eta": lr]))
+      #expect(abs(value - expected) <= 1e-9 * expected)
+      // the second piece exists: stable in its middle (f = −r₁/(2r₂), |f| ≤ 0.46),
+      // unstable in the middle of the gap (|f| = 1 + (r₂ − r₁)²/(2r₁r₂) ≥ 1.0045)
+      // and beyond (f(1.5(r₁ + r₂)) = 1 + 0.75·b·(r₁ + r₂)² > 4): all far from 1
+      // compared with the round-off of ρ
+      #expect(try analysis.growthFactor(at: (r2 + (r1 + r2)) / 2 / lr) < 1)
+      #expect(try analysis.growthFactor(at: (r1 + r2) / 2 / lr) > 1)
+      #expect(try analysis.growthFactor(at: 1.5 * (r1 + r2) / lr) > 1)
     }
   }
 }

@@ -2,6 +2,7 @@ import Curvature
 import Foundation
 import LinearAlgebra
 import PropertyBased
+import TestSupport
 import Testing
 
 @testable import Experiments
@@ -89,20 +90,18 @@ func withoutWallTimes(_ records: [StepRecord]) -> [StepRecord] {
     _ = try Trainer<Float>(config: c, folder: try RunFolder.create(at: straight, force: false)).run()
     let reference = try RunFolder.open(at: straight).readMetrics()
     #expect(reference.count == n + 1)
-    await propertyCheck(count: 6, input: Gen.int(in: 0...(n - 1)), Gen.int(in: 1...5)) { s, every in
-      #expect(throws: Never.self) {
-        let dir = temporaryFolder("resume")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        var first = c
-        first.steps = s
-        first.checkpointEvery = every
-        _ = try Trainer<Float>(config: first, folder: try RunFolder.create(at: dir, force: false)).run()
-        let folder = try RunFolder.open(at: dir)
-        let summary = try Trainer<Float>.resume(folder: folder, steps: n).run()
-        #expect(summary.status == .completed)
-        let got = withoutWallTimes(try folder.readMetrics())
-        #expect(got == withoutWallTimes(reference), "s = \(s), every = \(every): first difference \(zip(got, withoutWallTimes(reference)).first { $0 != $1 }.map { "\($0)\n vs \($1)" } ?? "count \(got.count)")")
-      }
+    await propertyCheckThrowing(count: 6, input: Gen.int(in: 0...(n - 1)), Gen.int(in: 1...5)) { s, every in
+      let dir = temporaryFolder("resume")
+      defer { try? FileManager.default.removeItem(atPath: dir) }
+      var first = c
+      first.steps = s
+      first.checkpointEvery = every
+      _ = try Trainer<Float>(config: first, folder: try RunFolder.create(at: dir, force: false)).run()
+      let folder = try RunFolder.open(at: dir)
+      let summary = try Trainer<Float>.resume(folder: folder, steps: n).run()
+      #expect(summary.status == .completed)
+      let got = withoutWallTimes(try folder.readMetrics())
+      #expect(got == withoutWallTimes(reference), "s = \(s), every = \(every): first difference \(zip(got, withoutWallTimes(reference)).first { $0 != $1 }.map { "\($0)\n vs \($1)" } ?? "count \(got.count)")")
     }
   }
 
@@ -164,24 +163,22 @@ func withoutWallTimes(_ records: [StepRecord]) -> [StepRecord] {
   /// Minibatches: within an epoch the batches are disjoint; every epoch covers
   /// ⌊n/B⌋·B distinct examples; the order depends on the seed only.
   @Test func minibatchesPartitionEachEpoch() async throws {
-    await propertyCheck(count: 20, input: Gen.int(in: 1...64), Gen.int(in: 0...1000)) { b, seed in
-      #expect(throws: Never.self) {
-        var c = Self.config("gd", lr: 0.01, steps: 1, seed: UInt64(seed))
-        c.batchSize = b
-        let trainer = try Trainer<Double>(config: c, folder: nil)
-        let perEpoch = 64 / b
-        for epoch in 0..<2 {
-          var seen = Set<Int>()
-          for j in 0..<perEpoch {
-            let batch = trainer.batchIndices(step: epoch * perEpoch + j)
-            #expect(batch?.count == (b < 64 ? b : nil))
-            seen.formUnion(batch ?? [])
-          }
-          #expect(b == 64 || seen.count == perEpoch * b)
+    await propertyCheckThrowing(count: 20, input: Gen.int(in: 1...64), Gen.int(in: 0...1000)) { b, seed in
+      var c = Self.config("gd", lr: 0.01, steps: 1, seed: UInt64(seed))
+      c.batchSize = b
+      let trainer = try Trainer<Double>(config: c, folder: nil)
+      let perEpoch = 64 / b
+      for epoch in 0..<2 {
+        var seen = Set<Int>()
+        for j in 0..<perEpoch {
+          let batch = trainer.batchIndices(step: epoch * perEpoch + j)
+          #expect(batch?.count == (b < 64 ? b : nil))
+          seen.formUnion(batch ?? [])
         }
-        let again = try Trainer<Double>(config: c, folder: nil)
-        #expect(again.batchIndices(step: perEpoch + 1) == trainer.batchIndices(step: perEpoch + 1))
+        #expect(b == 64 || seen.count == perEpoch * b)
       }
+      let again = try Trainer<Double>(config: c, folder: nil)
+      #expect(again.batchIndices(step: perEpoch + 1) == trainer.batchIndices(step: perEpoch + 1))
     }
   }
 

@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 #endif
 import PropertyBased
+import TestSupport
 import Testing
 
 @testable import LinearAlgebra
@@ -16,7 +17,7 @@ private let eps = Double.ulpOfOne
   /// backward-stable solver. We allow 1e-12·(1 + ‖A‖_F): nε‖A‖ ≤ 12·2.2e-16·‖A‖ ≈
   /// 2.7e-15‖A‖, so the margin is about 400× for the solver's constant.
   @Test func symmetricDecomposition() async throws {
-    await propertyCheck(count: 60, input: Gen.int(in: 1...12), Gen.uint64(in: 0...UInt64.max)) { n, seed in
+    await propertyCheckThrowing(count: 60, input: Gen.int(in: 1...12), Gen.uint64(in: 0...UInt64.max)) { n, seed in
       var g = SeededGenerator(seed: seed)
       let a = Dense.symmetric(n, &g)
       let tol = 1e-12 * (1 + Dense.frobenius(a))
@@ -46,7 +47,7 @@ private let eps = Double.ulpOfOne
 
   /// Only the upper triangle is read: garbage below the diagonal changes nothing.
   @Test func symmetricReadsUpperTriangle() async throws {
-    await propertyCheck(count: 20, input: Gen.int(in: 2...8), Gen.uint64(in: 0...UInt64.max)) { n, seed in
+    await propertyCheckThrowing(count: 20, input: Gen.int(in: 2...8), Gen.uint64(in: 0...UInt64.max)) { n, seed in
       var g = SeededGenerator(seed: seed)
       let a = Dense.symmetric(n, &g)
       var b = a
@@ -59,7 +60,7 @@ private let eps = Double.ulpOfOne
   /// Float: the same laws at single precision, with tolerance 1e-4·(1 + ‖A‖_F)
   /// (nε_Float‖A‖ ≈ 12·1.2e-7 ≈ 1.4e-6, margin ~70).
   @Test func symmetricFloat() async throws {
-    await propertyCheck(count: 30, input: Gen.int(in: 1...12), Gen.uint64(in: 0...UInt64.max)) { n, seed in
+    await propertyCheckThrowing(count: 30, input: Gen.int(in: 1...12), Gen.uint64(in: 0...UInt64.max)) { n, seed in
       var g = SeededGenerator(seed: seed)
       let a64 = Dense.symmetric(n, &g)
       let a = a64.map { Float($0) }
@@ -76,7 +77,7 @@ private let eps = Double.ulpOfOne
   /// The tridiagonal solver agrees with the dense one on the same matrix, and its
   /// vectors satisfy TV = VΛ. Both are ε‖T‖-accurate; tolerance as above.
   @Test func tridiagonalAgreesWithDense() async throws {
-    await propertyCheck(count: 60, input: Gen.int(in: 1...12), Gen.uint64(in: 0...UInt64.max)) { n, seed in
+    await propertyCheckThrowing(count: 60, input: Gen.int(in: 1...12), Gen.uint64(in: 0...UInt64.max)) { n, seed in
       var g = SeededGenerator(seed: seed)
       let d = (0..<n).map { _ in g.nextNormal() }
       let e = (0..<(n - 1)).map { _ in g.nextNormal() }
@@ -105,7 +106,7 @@ private let eps = Double.ulpOfOne
   /// is backward stable too); these are worst-case bounds with margin ~100 on c.
   /// Well-conditioned or not, these hold: they are functions of the whole spectrum.
   @Test func generalEigenvaluesTraceAndDeterminant() async throws {
-    await propertyCheck(count: 60, input: Gen.int(in: 1...8), Gen.uint64(in: 0...UInt64.max)) { n, seed in
+    await propertyCheckThrowing(count: 60, input: Gen.int(in: 1...8), Gen.uint64(in: 0...UInt64.max)) { n, seed in
       var g = SeededGenerator(seed: seed)
       let a = Dense.gaussian(n, &g)
       let lambda = try Eigen.eigenvalues(general: a, n: n)
@@ -140,7 +141,7 @@ private let eps = Double.ulpOfOne
   /// elementary symmetric functions of the eigenvalues (which are what the
   /// coefficients are, and are well conditioned), not eigenvalue by eigenvalue.
   @Test func generalEigenvaluesMatchCharacteristicPolynomial() async throws {
-    await propertyCheck(count: 60, input: Gen.int(in: 1...3), Gen.uint64(in: 0...UInt64.max)) { n, seed in
+    await propertyCheckThrowing(count: 60, input: Gen.int(in: 1...3), Gen.uint64(in: 0...UInt64.max)) { n, seed in
       var g = SeededGenerator(seed: seed)
       let a = Dense.gaussian(n, &g)
       let lambda = try Eigen.eigenvalues(general: a, n: n)

@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 #endif
 import PropertyBased
+import TestSupport
 import Testing
 
 @testable import LinearAlgebra
@@ -65,7 +66,7 @@ private func expectRootsMatch(_ computed: [Complex], _ expected: [Complex], rela
   /// and there are at most 5, so the relative error is ≤ 2c·ε·1.4e4 ≈ c·6e-12:
   /// 1e-8 leaves a margin of over a thousand for c.
   @Test func recoversWellSeparatedRoots() async {
-    await propertyCheck(
+    await propertyCheckThrowing(
       count: 200,
       input: Gen.int(in: 0...19).array(of: 1...3), Gen.double(in: 0...1).array(of: 6),
       Gen.double(in: 0.25...4), Gen.bool
@@ -87,7 +88,7 @@ private func expectRootsMatch(_ computed: [Complex], _ expected: [Complex], rela
   /// Trailing zero coefficients do not change the roots; leading zeros add exact
   /// zero roots. Compared exactly: trimming happens before any arithmetic.
   @Test func zeroCoefficientsAreTrimmed() async {
-    await propertyCheck(
+    await propertyCheckThrowing(
       count: 50,
       input: Gen.double(in: 0.5...2).array(of: 2...6), Gen.int(in: 0...3), Gen.int(in: 0...3)
     ) { c, leading, trailing in
@@ -102,7 +103,7 @@ private func expectRootsMatch(_ computed: [Complex], _ expected: [Complex], rela
 
   /// Degree 1: z = −c₀/c₁, one correctly rounded division.
   @Test func linear() async {
-    await propertyCheck(input: Gen.double(in: -10...10), Gen.double(in: 0.1...10)) { c0, c1 in
+    await propertyCheckThrowing(input: Gen.double(in: -10...10), Gen.double(in: 0.1...10)) { c0, c1 in
       let roots = try Polynomials.roots([c0, c1])
       #expect(roots == [Complex(re: -c0 / c1)])
     }
@@ -124,7 +125,7 @@ private func expectRootsMatch(_ computed: [Complex], _ expected: [Complex], rela
   /// which scales exactly by 2ʲ·2ʲ. Coefficient magnitudes stay within 2^±402, far
   /// from overflow and subnormals, so exact equality is the right check.
   @Test func rootsAreScaleInvariant() async throws {
-    await propertyCheck(
+    await propertyCheckThrowing(
       count: 100, input: Gen.double(in: 0.5...2).array(of: 2...7), Gen.bool.array(of: 7), Gen.int(in: -200...200)
     ) { magnitudes, signs, j in
       let c = magnitudes.enumerated().map { signs[$0.offset] ? -$0.element : $0.element }

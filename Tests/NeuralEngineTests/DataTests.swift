@@ -1,6 +1,7 @@
 import Foundation
 import LinearAlgebra
 import PropertyBased
+import TestSupport
 import Testing
 
 @testable import NeuralEngine
@@ -26,7 +27,7 @@ func isError(_ body: () throws -> Void, _ matches: (NeuralEngineError) -> Bool) 
   let shapes = Gen.int(in: 1...4).array(of: 1...3)
 
   @Test func roundTripPlainAndGzip() async throws {
-    await propertyCheck(count: 30, input: shapes, Gen.int(in: 0...1000)) { shape, salt in
+    await propertyCheckThrowing(count: 30, input: shapes, Gen.int(in: 0...1000)) { shape, salt in
       let n = shape.reduce(1, *)
       let bytes = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ salt) }
       let a = try IDXArray(shape: shape, bytes: bytes)
@@ -61,7 +62,7 @@ func isError(_ body: () throws -> Void, _ matches: (NeuralEngineError) -> Bool) 
 
 @Suite struct SafetensorsTests {
   @Test func parameterRoundTripFloatAndDouble() async throws {
-    await propertyCheck(count: 20, input: seeds) { seed in
+    await propertyCheckThrowing(count: 20, input: seeds) { seed in
       let p = try makeProblem(seed: seed)
       let layout = p.objective.model.layout
       let path = temporaryPath("w.safetensors")
@@ -120,7 +121,7 @@ func isError(_ body: () throws -> Void, _ matches: (NeuralEngineError) -> Bool) 
   @Test func balancedSubsetHasEqualClasses() async throws {
     let (raw, labels) = try FashionMNIST.raw(test: true)
     #expect(raw.shape == [10000, 28, 28])
-    await propertyCheck(count: 10, input: Gen.int(in: 1...60), seeds) { k, seed in
+    await propertyCheckThrowing(count: 10, input: Gen.int(in: 1...60), seeds) { k, seed in
       let idx = try SubsetSelection.indices(labels: labels.bytes.map(Int.init), classes: 10, n: k * 10, balanced: true, seed: seed, dataset: "t")
       #expect(Set(idx).count == k * 10)
       var counts = [Int](repeating: 0, count: 10)
@@ -157,7 +158,7 @@ func isError(_ body: () throws -> Void, _ matches: (NeuralEngineError) -> Bool) 
   /// block (156 800 draws) is 1/784 within 2% (its relative standard deviation is
   /// √(2/156800) ≈ 0.36%, so 2% is more than 5σ).
   @Test func initialisationScale() async throws {
-    await propertyCheck(count: 5, input: seeds) { seed in
+    await propertyCheckThrowing(count: 5, input: seeds) { seed in
       let m = try MLP.make(widths: [784, 200, 10], activation: .tanh)
       let p: [Double] = m.initialParameters(seed: seed)
       let w = m.layout.blocks[0]
@@ -172,7 +173,7 @@ func isError(_ body: () throws -> Void, _ matches: (NeuralEngineError) -> Bool) 
   /// Records of 1 label byte + R, G, B planes become channels-last rows:
   /// pixel p, channel c ← byte 1 + c·1024 + p of its record.
   @Test func binaryRecordsBecomeChannelsLast() async throws {
-    await propertyCheck(count: 5, input: Gen.int(in: 1...3), seeds) { records, seed in
+    await propertyCheckThrowing(count: 5, input: Gen.int(in: 1...3), seeds) { records, seed in
       var rng = SeededGenerator(seed: seed)
       var bytes = [UInt8]()
       var labels = [UInt8]()

@@ -1,5 +1,6 @@
 import LinearAlgebra
 import PropertyBased
+import TestSupport
 import Testing
 
 @testable import NeuralEngine
@@ -10,7 +11,7 @@ import Testing
   /// small smooth networks, |L‴| ≲ 10²) plus rounding ε·|L|/h ≈ 1e-11·|L|; we allow
   /// 1e-6·(1 + |g| + |L|), three orders above both.
   @Test func gradientMatchesFiniteDifferences() async throws {
-    await propertyCheck(count: 40, input: seeds) { seed in
+    await propertyCheckThrowing(count: 40, input: seeds) { seed in
       try expectGradientMatchesFiniteDifferences(try makeProblem(seed: seed))
     }
   }
@@ -19,7 +20,7 @@ import Testing
   /// Tolerance: truncation h²·|∇⁴L|·‖v‖³/6 with h = 1e-5 (≲ 1e-8) and rounding
   /// ε·‖∇L‖/h ≈ 1e-11; allowed 1e-6·(1 + ‖Hv‖∞ + ‖∇L‖∞)·‖v‖∞.
   @Test func hvpMatchesFiniteDifferenceOfGradients() async throws {
-    await propertyCheck(count: 40, input: seeds) { seed in
+    await propertyCheckThrowing(count: 40, input: seeds) { seed in
       let p = try makeProblem(seed: seed)
       let v = randomVector(p.count, seed: seed &+ 1)
       let hv = try p.objective.hessianVectorProduct(parameters: p.parameters, vector: v)
@@ -39,7 +40,7 @@ import Testing
   /// from finite differences of the gradient, and is symmetric.
   /// Tolerance as in `hvpMatchesFiniteDifferenceOfGradients`, per entry.
   @Test func denseHessianColumnsMatchFiniteDifferences() async throws {
-    await propertyCheck(count: 15, input: seeds) { seed in
+    await propertyCheckThrowing(count: 15, input: seeds) { seed in
       let p = try makeProblem(seed: seed)
       let P = p.count
       var hess = [[Double]]()
@@ -68,7 +69,7 @@ import Testing
   /// uᵀHv = vᵀHu for every activation (ReLU and ELU included: the R-operator is exact
   /// there too). Tolerance: round-off of two P-term dot products, 1e-10 relative.
   @Test func hessianIsSymmetric() async throws {
-    await propertyCheck(count: 40, input: seeds) { seed in
+    await propertyCheckThrowing(count: 40, input: seeds) { seed in
       let p = try makeProblem(seed: seed, activations: Activation.allCases)
       let u = randomVector(p.count, seed: seed &+ 7)
       let v = randomVector(p.count, seed: seed &+ 8)
@@ -83,7 +84,7 @@ import Testing
 
   /// H(αu + βv) = αHu + βHv. Tolerance: round-off, 1e-10 relative to the terms.
   @Test func hvpIsLinear() async throws {
-    await propertyCheck(count: 40, input: seeds, Gen.double(in: -3...3), Gen.double(in: -3...3)) { seed, alpha, beta in
+    await propertyCheckThrowing(count: 40, input: seeds, Gen.double(in: -3...3), Gen.double(in: -3...3)) { seed, alpha, beta in
       let p = try makeProblem(seed: seed, activations: Activation.allCases)
       let u = randomVector(p.count, seed: seed &+ 3)
       let v = randomVector(p.count, seed: seed &+ 4)
@@ -100,7 +101,7 @@ import Testing
   /// Loss, gradient and HVP do not depend on the chunk size or the number of worker
   /// threads (up to round-off of the summation order: 1e-12 relative).
   @Test func chunkingInvariance() async throws {
-    await propertyCheck(count: 30, input: seeds, Gen.int(in: 1...20), Gen.int(in: 1...4)) { seed, chunk, threads in
+    await propertyCheckThrowing(count: 30, input: seeds, Gen.int(in: 1...20), Gen.int(in: 1...4)) { seed, chunk, threads in
       let p = try makeProblem(seed: seed, activations: Activation.allCases, n: 20)
       let other = try Objective(
         model: p.objective.model, data: p.objective.data, loss: p.objective.loss, chunkSize: chunk, threads: threads)
@@ -122,7 +123,7 @@ import Testing
   /// objective, which has nothing to reuse, gives. Same arithmetic in the same
   /// order, so the tolerance (1e-12 relative) only covers BLAS round-off.
   @Test func hvpReuseMatchesFreshObjective() async throws {
-    await propertyCheck(count: 30, input: seeds, Gen.int(in: 1...20)) { seed, chunk in
+    await propertyCheckThrowing(count: 30, input: seeds, Gen.int(in: 1...20)) { seed, chunk in
       let p = try makeProblem(seed: seed, activations: Activation.allCases, n: 20)
       let o = p.objective
       func fresh() throws -> Objective<Double> {
@@ -155,7 +156,7 @@ import Testing
   /// HV = V·(X̃ᵀX̃/n), whatever θ. Computed here independently with plain loops.
   /// Tolerance: round-off of n-term sums, 1e-12 relative.
   @Test func linearModelHessianUnderMSE() async throws {
-    await propertyCheck(count: 40, input: seeds, Gen.int(in: 1...6), Gen.int(in: 1...5), Gen.int(in: 1...15)) { seed, d, k, n in
+    await propertyCheckThrowing(count: 40, input: seeds, Gen.int(in: 1...6), Gen.int(in: 1...5), Gen.int(in: 1...15)) { seed, d, k, n in
       let model = try MLP.make(inputSize: d, depth: 0, width: 1, activation: .tanh, classes: k)
       let data: Dataset<Double> = try SyntheticData.gaussianClusters(n: n, dimension: d, classes: k, seed: seed)
       let obj = try Objective(model: model, data: data, loss: .mse, chunkSize: 4)
@@ -183,7 +184,7 @@ import Testing
   /// Float and Double agree on loss and gradient to float32 accuracy: relative
   /// 1e-3 of the largest entry (round-off of float32 sums of ≤ 100 terms ≈ 1e-5).
   @Test func floatAgreesWithDouble() async throws {
-    await propertyCheck(count: 20, input: seeds) { seed in
+    await propertyCheckThrowing(count: 20, input: seeds) { seed in
       // No ReLU: a pre-activation within float round-off of the kink could switch sides.
       let p = try makeProblem(seed: seed, activations: [.identity, .tanh, .elu, .softplus, .gelu])
       let o = p.objective
@@ -220,7 +221,7 @@ import Testing
   /// chunks: it must report reusable state only for the chunk (first example and
   /// row count) and parameters it last recorded.
   @Test func sharedPrimalSetIsKeyedByChunk() async throws {
-    await propertyCheck(count: 20, input: Gen.int(in: 1...50), Gen.int(in: 1...50), Gen.int(in: 1...8)) { s1, s2, rows in
+    await propertyCheckThrowing(count: 20, input: Gen.int(in: 1...50), Gen.int(in: 1...50), Gen.int(in: 1...8)) { s1, s2, rows in
       let model = try MLP.make(inputSize: 3, depth: 1, width: 4, activation: .tanh, classes: 2)
       let ws = Workspace<Double>(stages: model.stages, rows: rows, primalBudgetBytes: 0)
       let theta: [Double] = model.initialParameters(seed: UInt64(s1))
@@ -239,7 +240,7 @@ import Testing
   /// data at the parameters of an HVP on the old equals a fresh objective's (exactly:
   /// the same operations in the same order).
   @Test func replacedDataNeverReusesForwardPasses() async throws {
-    await propertyCheck(count: 20, input: Gen.int(in: 0...1_000_000)) { seed in
+    await propertyCheckThrowing(count: 20, input: Gen.int(in: 0...1_000_000)) { seed in
       let model = try MLP.make(inputSize: 3, depth: 1, width: 4, activation: .tanh, classes: 2)
       let a: Dataset<Double> = try SyntheticData.gaussianClusters(n: 6, dimension: 3, classes: 2, seed: UInt64(seed))
       let b: Dataset<Double> = try SyntheticData.gaussianClusters(n: 6, dimension: 3, classes: 2, seed: UInt64(seed) &+ 1)

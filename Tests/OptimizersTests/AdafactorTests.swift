@@ -1,6 +1,7 @@
 import LinearAlgebra
 import Optimizers
 import PropertyBased
+import TestSupport
 import Testing
 
 @Suite struct AdafactorTests {
@@ -8,7 +9,7 @@ import Testing
   /// matrix, g²ᵢⱼ = s_t·uᵢvⱼ, the factored estimate RᵢCⱼ/mean(R) equals the full
   /// EMA ν exactly (in exact arithmetic): Adafactor's P equals Adam's.
   @Test func factoredSecondMomentIsExactForRankOne() async throws {
-    await propertyCheck(
+    await propertyCheckThrowing(
       count: 80, input: Gen.double(in: 0.1...3).array(of: 1...4), Gen.double(in: 0.1...3).array(of: 1...4),
       Gen.double(in: 0.01...4).array(of: 1...6), Gen.double(in: 0.5...0.999), Gen.bool()
     ) { u, v, scales, b2, bias in
@@ -46,7 +47,7 @@ import Testing
   /// statistics. (Factored as (F·C·K) × K, the same g² is not rank 1 and the two
   /// would differ.)
   @Test func convolutionKernelsAreFactoredAsOutByFanIn() async throws {
-    await propertyCheck(
+    await propertyCheckThrowing(
       count: 60, input: Gen.int(in: 1...3), Gen.int(in: 1...3), Gen.int(in: 1...3), Gen.int(in: 0...1_000_000)
     ) { f, c, k, seed in
       var rng = SeededGenerator(seed: UInt64(seed))
@@ -75,7 +76,7 @@ import Testing
 
   /// On rank-1 blocks only, Adafactor is Adam.
   @Test func vectorBlocksAreAdam() async throws {
-    await propertyCheck(count: 40, input: Gen.double(in: -3...3).array(of: 5).array(of: 1...6)) { grads in
+    await propertyCheckThrowing(count: 40, input: Gen.double(in: -3...3).array(of: 5).array(of: 1...6)) { grads in
       let h = Hyperparameters(lr: 0.05)
       let f = try Optimizer(.adafactor, h, layout: try ParameterLayout(shapes: [[2], [3]]))
       let a = try Optimizer(.adam, h, parameterCount: 5)

@@ -3,6 +3,7 @@ import Dynamics
 import LinearAlgebra
 import Optimizers
 import PropertyBased
+import TestSupport
 import Testing
 
 @Suite struct ConfigurationTests {
@@ -73,7 +74,7 @@ import Testing
 
   @Test func stateRoundTripsThroughArraysAndJSON() async throws {
     let kinds = OptimizerKind.allCases
-    await propertyCheck(count: 40, input: Gen.int(in: 0...(kinds.count - 1)).map { kinds[$0] }, Gen.double(in: -2...2).array(of: 6).array(of: 0...4)) {
+    await propertyCheckThrowing(count: 40, input: Gen.int(in: 0...(kinds.count - 1)).map { kinds[$0] }, Gen.double(in: -2...2).array(of: 6).array(of: 0...4)) {
       kind, grads in
       let opt = try Optimizer(kind, Hyperparameters(lr: 0.1), layout: try ParameterLayout(shapes: [[2, 2], [2]]))
       var state = try opt.initialState(as: Double.self)
@@ -129,7 +130,7 @@ import Testing
   /// Thresholds are the `Dynamics` recurrence's; spot-checked against DESIGN.md's
   /// closed forms (Cohen et al. 2022, Table 1) — bisection/roots to 1e-9 relative.
   @Test func thresholdsComeFromTheRecurrence() async throws {
-    await propertyCheck(count: 30, input: Gen.double(in: 1e-4...10), Gen.double(in: 0...0.99)) { eta, beta in
+    await propertyCheckThrowing(count: 30, input: Gen.double(in: 1e-4...10), Gen.double(in: 0...0.99)) { eta, beta in
       for kind in OptimizerKind.allCases where kind != .adamw {
         let opt = try Optimizer(kind, Hyperparameters(lr: eta, beta1: beta), parameterCount: 1)
         let th = try opt.threshold()

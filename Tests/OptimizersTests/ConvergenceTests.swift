@@ -1,5 +1,6 @@
 import Optimizers
 import PropertyBased
+import TestSupport
 import Testing
 
 /// optax's pattern: every optimizer converges on a well-conditioned parabola and
@@ -19,7 +20,7 @@ import Testing
 
   @Test(arguments: OptimizerKind.allCases)
   func convergesOnParabola(kind: OptimizerKind) async throws {
-    await propertyCheck(count: 10, input: Gen.double(in: 1...2).array(of: 1...5), Gen.double(in: -2...2)) { a, shift in
+    await propertyCheckThrowing(count: 10, input: Gen.double(in: 1...2).array(of: 1...5), Gen.double(in: -2...2)) { a, shift in
       let n = a.count
       let h = Hyperparameters(lr: Self.parabolaRate(kind))
       let opt = try Optimizer(kind, h, parameterCount: n)
@@ -72,7 +73,7 @@ import Testing
 
   /// Float and Double runs agree to Float's precision over a few steps.
   @Test func floatAndDoubleAgree() async throws {
-    await propertyCheck(count: 30, input: Gen.double(in: -2...2).array(of: 4).array(of: 1...5)) { grads in
+    await propertyCheckThrowing(count: 30, input: Gen.double(in: -2...2).array(of: 4).array(of: 1...5)) { grads in
       let opt = try Optimizer(.adam, Hyperparameters(lr: 0.01, biasCorrection: true), parameterCount: 4)
       var sd = try opt.initialState(as: Double.self)
       var sf = try opt.initialState(as: Float.self)

@@ -1,6 +1,7 @@
 import Dynamics
 import Optimizers
 import PropertyBased
+import TestSupport
 import Testing
 
 /// Each method, run on a diagonal quadratic (coordinate-wise curvature λᵢ, P fixed),
@@ -50,7 +51,7 @@ import Testing
 
   @Test func linearMethodsEqualTheirRecurrence() async throws {
     let linear: [OptimizerKind] = [.gd, .hb, .emaHB, .nesterov, .emaNesterov]
-    await propertyCheck(
+    await propertyCheckThrowing(
       count: 60, input: Gen.int(in: 0...4).map { linear[$0] }, Gen.double(in: 0.001...1), Gen.double(in: 0...0.99),
       Gen.double(in: 0.01...10).array(of: 1...4)
     ) { kind, eta, beta, lambdas in
@@ -71,7 +72,7 @@ import Testing
   /// Once frozen, every preconditioned method is its `recurrence` on λᵢ/Pᵢ.
   @Test func frozenAdaptiveMethodsEqualTheirRecurrence() async throws {
     let adaptive = OptimizerKind.allCases.filter(\.isPreconditioned)
-    await propertyCheck(
+    await propertyCheckThrowing(
       count: 80, input: Gen.int(in: 0...(adaptive.count - 1)).map { adaptive[$0] }, Gen.double(in: 0.001...0.5), Gen.double(in: 0...0.99),
       Gen.double(in: 0.01...10).array(of: 1...4), Gen.double(in: 0...0.1), Gen.bool()
     ) { kind, eta, beta, lambdas, wd, bias in

@@ -2,6 +2,7 @@ import Foundation
 import LinearAlgebra
 import Optimizers
 import PropertyBased
+import TestSupport
 import Testing
 
 /// The adaptive methods against textbook implementations written here from the
@@ -53,7 +54,7 @@ import Testing
 
   @Test func adaptiveMethodsMatchTextbookForms() async throws {
     let kinds: [OptimizerKind] = [.adam, .adamw, .amsgrad, .padam, .nadam, .rmsprop]
-    await propertyCheck(
+    await propertyCheckThrowing(
       count: 120, input: Gen.int(in: 0...5).map { kinds[$0] }, Self.gradientSequences, Gen.double(in: 0.001...0.5),
       Gen.double(in: 0...0.99), Gen.double(in: 0.5...0.999), Gen.bool(), Gen.double(in: 0.1...0.5)
     ) { kind, grads, eta, b1, b2, bias, p in
@@ -74,7 +75,7 @@ import Testing
   }
 
   @Test func adagradAccumulatesSquaredGradients() async throws {
-    await propertyCheck(count: 60, input: Self.gradientSequences, Gen.double(in: 0.001...1)) { grads, eta in
+    await propertyCheckThrowing(count: 60, input: Self.gradientSequences, Gen.double(in: 0.001...1)) { grads, eta in
       let opt = try Optimizer(.adagrad, Hyperparameters(lr: eta), parameterCount: 3)
       var state = try opt.initialState(as: Double.self)
       var x = [1.0, 1.0, 1.0]
@@ -97,7 +98,7 @@ import Testing
   /// The reported P of bias-corrected Adam is (1−β₁ˢ)(√(ν/(1−β₂ˢ)) + ε), so that
   /// x ← x − ηP⁻¹m is the textbook update; without correction it is √ν + ε.
   @Test func biasCorrectionFactorsInP() async throws {
-    await propertyCheck(
+    await propertyCheckThrowing(
       count: 80, input: Self.gradientSequences, Gen.double(in: 0...0.99), Gen.double(in: 0.5...0.999), Gen.bool()
     ) { grads, b1, b2, bias in
       let h = Hyperparameters(lr: 0.01, beta1: b1, beta2: b2, biasCorrection: bias)
@@ -119,7 +120,7 @@ import Testing
   /// AdamW's decay is decoupled: from the same state and gradient, the AdamW step
   /// differs from the Adam step by exactly −η·wd·x, however large P is.
   @Test func adamWDecayIsDecoupled() async throws {
-    await propertyCheck(
+    await propertyCheckThrowing(
       count: 80, input: Gen.double(in: -5...5).array(of: 4), Gen.double(in: -3...3).array(of: 4),
       Gen.double(in: 0...1e6).array(of: 4), Gen.double(in: 0.001...0.5), Gen.double(in: 0...0.5)
     ) { x0, g, nu0, eta, wd in
@@ -140,7 +141,7 @@ import Testing
 
   /// AMSGrad's ν̂ never decreases, and its P never decreases.
   @Test func amsgradMaximumIsMonotone() async throws {
-    await propertyCheck(count: 60, input: Self.gradientSequences, Gen.double(in: 0.5...0.999)) { grads, b2 in
+    await propertyCheckThrowing(count: 60, input: Self.gradientSequences, Gen.double(in: 0.5...0.999)) { grads, b2 in
       let opt = try Optimizer(.amsgrad, Hyperparameters(lr: 0.1, beta2: b2), parameterCount: 3)
       var state = try opt.initialState(as: Double.self)
       var x = [1.0, 2.0, 3.0]
@@ -158,7 +159,7 @@ import Testing
 
   /// Padam with p = ½ is Adam.
   @Test func padamAtOneHalfIsAdam() async throws {
-    await propertyCheck(count: 40, input: Self.gradientSequences, Gen.bool()) { grads, bias in
+    await propertyCheckThrowing(count: 40, input: Self.gradientSequences, Gen.bool()) { grads, bias in
       let h = Hyperparameters(lr: 0.05, biasCorrection: bias, padamP: 0.5)
       let padam = try Optimizer(.padam, h, parameterCount: 3)
       let adam = try Optimizer(.adam, h, parameterCount: 3)
@@ -176,7 +177,7 @@ import Testing
   /// The P the next step would apply (peek) is the one it then applies.
   @Test func peekedPreconditionerIsApplied() async throws {
     let kinds = OptimizerKind.allCases.filter(\.isPreconditioned)
-    await propertyCheck(
+    await propertyCheckThrowing(
       count: 60, input: Gen.int(in: 0...(kinds.count - 1)).map { kinds[$0] }, Self.gradientSequences, Gen.bool()
     ) { kind, grads, bias in
       let opt = try Optimizer(kind, Hyperparameters(lr: 0.1, biasCorrection: bias), layout: try ParameterLayout(shapes: [[1], [2]]))
@@ -219,7 +220,7 @@ import Testing
 /// Long vectors take the parallel, chunked path of the fused loops; it must agree
 /// with the unfused general path (Padam with p = ½ is Adam computed there).
 @Test func parallelFusedPathMatchesGeneralPath() async throws {
-  await propertyCheck(count: 3, input: Gen.double(in: -3...3).array(of: 4), Gen.bool()) { pattern, bias in
+  await propertyCheckThrowing(count: 3, input: Gen.double(in: -3...3).array(of: 4), Gen.bool()) { pattern, bias in
     let n = 300_007  // ≥ 2 chunks of 2¹⁶, not a multiple of the chunk count
     let h = Hyperparameters(lr: 0.01, biasCorrection: bias, padamP: 0.5)
     let adam = try Optimizer(.adam, h, parameterCount: n)

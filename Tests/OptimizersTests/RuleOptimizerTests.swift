@@ -3,6 +3,7 @@ import Foundation
 import LinearAlgebra
 import Optimizers
 import PropertyBased
+import TestSupport
 import Testing
 
 /// A random quadratic loss in n dimensions: ∇L(x) = A·x + b with A symmetric.
@@ -62,7 +63,7 @@ func maxMagnitude<T: BinaryFloatingPoint>(_ vs: [T]...) -> Double {
   /// multiplied in T): at most ~10 roundings of quantities ≤ (1 + 3η)·M ≤ 2.5M, M the
   /// largest |x|, |m|, |g| entry. 256 ulps of M bounds that with room to spare.
   @Test func builtinRulesStepLikeTheOptimizers() async throws {
-    await propertyCheck(
+    await propertyCheckThrowing(
       count: 100, input: Gen.int(in: 0...4), Gen.int(in: 1...6), Gen.int(in: 0...1_000_000), Gen.double(in: 0.001...0.5),
       Gen.double(in: 0...0.99), Gen.int(in: 1...25), Gen.int(in: 1...10)
     ) { which, n, seed, eta, beta, steps, warmup in
@@ -123,7 +124,7 @@ func maxMagnitude<T: BinaryFloatingPoint>(_ vs: [T]...) -> Double {
   /// 40·10·10·ε·S ≈ 1e-12·S, and 1e-10·S is the bound.
   @Test func lookAheadIsNesterovInOtherVariables() async throws {
     let lookAhead = "v' = beta*v - eta*g(x + beta*v); x' = x + v'"
-    await propertyCheck(
+    await propertyCheckThrowing(
       count: 100, input: Gen.int(in: 1...6), Gen.int(in: 0...1_000_000), Gen.double(in: 0.001...0.5), Gen.double(in: 0...0.9),
       Gen.int(in: 1...40)
     ) { n, seed, eta, beta, steps in
@@ -227,7 +228,7 @@ func maxMagnitude<T: BinaryFloatingPoint>(_ vs: [T]...) -> Double {
       "m' = beta*m + g; x' = x - eta*(m' + nu*m + g)",
       "a' = beta*a + g; b' = nu*b + g; c' = beta*nu*c + g; x' = x - eta*(a' + b' + c' + a + 2*b + 3*c + g)/7",
     ]
-    await propertyCheck(
+    await propertyCheckThrowing(
       count: 120, input: Gen.int(in: 0...(rules.count - 1)), Gen.double(in: 0.01...2), Gen.double(in: -3...3),
       Gen.double(in: 0...0.95), Gen.double(in: 0...0.95)
     ) { which, eta, lambda, beta, nu in

@@ -2,12 +2,13 @@ import Foundation
 import LinearAlgebra
 import Optimizers
 import PropertyBased
+import TestSupport
 import Quadratics
 import Testing
 
 @Suite struct QuadraticTests {
   @Test func randomSPDHasTheRequestedSpectrum() async throws {
-    await propertyCheck(count: 30, input: Gen.int(in: 2...12), Gen.double(in: 1...1e4), Gen.int(in: 0...Int(Int32.max))) { n, kappa, seed in
+    await propertyCheckThrowing(count: 30, input: Gen.int(in: 2...12), Gen.double(in: 1...1e4), Gen.int(in: 0...Int(Int32.max))) { n, kappa, seed in
       let q = try Quadratic.randomSPD(dimension: n, condition: kappa, seed: UInt64(seed))
       let values = try q.preconditionedSpectrum(nil).values
       // Eigenvalues 1 … κ geometrically; LAPACK is accurate to ~1e-15·κ absolute.
@@ -22,7 +23,7 @@ import Testing
   }
 
   @Test func lossAndGradient() async throws {
-    await propertyCheck(count: 40, input: Gen.double(in: -3...3).array(of: 9), Gen.double(in: -2...2).array(of: 3), Gen.double(in: -2...2).array(of: 3)) { m, b, x in
+    await propertyCheckThrowing(count: 40, input: Gen.double(in: -3...3).array(of: 9), Gen.double(in: -2...2).array(of: 3), Gen.double(in: -2...2).array(of: 3)) { m, b, x in
       // Symmetrise a random 3×3.
       var rows = [[Double]](repeating: [0, 0, 0], count: 3)
       for i in 0..<3 { for j in 0..<3 { rows[i][j] = (m[i * 3 + j] + m[j * 3 + i]) / 2 } }
@@ -44,7 +45,7 @@ import Testing
 
   /// λ₁(P⁻¹A) of a diagonal and of the same dense matrix agree.
   @Test func preconditionedSharpnessDiagonalVersusDense() async throws {
-    await propertyCheck(count: 40, input: Gen.double(in: 0.1...10).array(of: 1...6), Gen.double(in: 0.1...5).array(of: 6)) { d, pAll in
+    await propertyCheckThrowing(count: 40, input: Gen.double(in: 0.1...10).array(of: 1...6), Gen.double(in: 0.1...5).array(of: 6)) { d, pAll in
       let n = d.count
       let p = Array(pAll.prefix(n))
       let diag = try Quadratic(eigenvalues: d)

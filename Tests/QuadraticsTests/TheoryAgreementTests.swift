@@ -1,6 +1,7 @@
 import LinearAlgebra
 import Optimizers
 import PropertyBased
+import TestSupport
 import Quadratics
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
   /// Margins: unstable runs have λ₁(P⁻¹A)·η/38 ∈ [1.05, 2] (growth factor ≥ 1.48,
   /// so 1e150 is reached within ~900 steps; 3 000 are run); stable ones ∈ [0.1, 0.95].
   @Test func frozenAdamDivergesIffAboveThreshold() async throws {
-    await propertyCheck(
+    await propertyCheckThrowing(
       count: 40, input: Gen.int(in: 2...8), Gen.double(in: 1...100), Gen.int(in: 0...Int(Int32.max)),
       Gen.double(in: 0.01...4).array(of: 8), Gen.bool(), Gen.double(in: 0...1), Gen.double(in: -1...1).array(of: 8)
     ) { n, kappa, seed, nuAll, unstable, u, w in
@@ -40,7 +41,7 @@ import Testing
   /// off by O(log t/t) only near double roots.
   @Test func growthRateMatchesTheory() async throws {
     let kinds: [OptimizerKind] = [.gd, .hb, .emaHB, .nesterov, .emaNesterov, .frozenAdam, .adamw]
-    await propertyCheck(
+    await propertyCheckThrowing(
       count: 35, input: Gen.int(in: 0...(kinds.count - 1)).map { kinds[$0] }, Gen.double(in: 1e-3...1),
       Gen.double(in: 0...0.95), Gen.double(in: 1.1...2), Gen.double(in: 0.05...0.9).array(of: 0...4), Gen.double(in: 0...0.1)
     ) { kind, eta, beta, c, others, wd in
@@ -67,7 +68,7 @@ import Testing
   /// Stable single-mode runs decay at the theory's rate too.
   @Test func stableDecayMatchesTheory() async throws {
     let kinds: [OptimizerKind] = [.gd, .hb, .emaHB, .nesterov, .emaNesterov]
-    await propertyCheck(
+    await propertyCheckThrowing(
       count: 40, input: Gen.int(in: 0...(kinds.count - 1)).map { kinds[$0] }, Gen.double(in: 1e-3...1),
       Gen.double(in: 0...0.9), Gen.double(in: 0.3...0.9)
     ) { kind, eta, beta, c in
@@ -85,7 +86,7 @@ import Testing
   }
 
   @Test func empiricalGrowthOfAGeometricSequence() async throws {
-    await propertyCheck(count: 50, input: Gen.double(in: 0.2...3), Gen.int(in: 10...200)) { rho, len in
+    await propertyCheckThrowing(count: 50, input: Gen.double(in: 0.2...3), Gen.int(in: 10...200)) { rho, len in
       let norms2 = (0..<len).map { pow2(rho, $0) }
       let rate = try #require(EmpiricalGrowth.estimate(squaredNorms: norms2))
       // Exact geometric sequence: only rounding in log/exp.
