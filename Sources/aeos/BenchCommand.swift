@@ -38,6 +38,9 @@ struct Bench: ParsableCommand {
     }
   }
 
+  @Flag(name: .customLong("skip-tracked-run"), help: "Skip the tracked-run workload (tracked_run_s, about 30 s; null when skipped).")
+  var skipTrackedRun = false
+
   @Flag(help: "Also run the reference implementations side by side (benchmarks/sympy_derive.py and benchmarks/adam_numpy.py; needs python3 with sympy and numpy).")
   var reference = false
 
@@ -49,6 +52,11 @@ struct Bench: ParsableCommand {
     let derive = try TheoryBench.deriveBuiltinsMilliseconds()
     printError("bench: quadratic laboratory (Adam, 1000 steps, n = 10⁶)…")
     let adam = try SimulateBench.quadraticAdamMilliseconds()
+    var tracked: TrackedRunBench.Report?
+    if !skipTrackedRun {
+      printError("bench: tracked run (GD η = 0.04, 1000 steps, sharpness every 10 steps, n = 1000, 784-200-200-10)…")
+      tracked = try TrackedRunBench.run()
+    }
     var sympy: Double?
     var numpy: Double?
     if reference {
@@ -56,12 +64,14 @@ struct Bench: ParsableCommand {
       sympy = TheoryBench.sympyDeriveMilliseconds()
       numpy = SimulateBench.numpyQuadraticAdamMilliseconds()
     }
-    // tracked_run_s is the tracked-run workload of the curvature issue: null until it exists.
-    let extra: [String: Double?] = ["derive_builtins_ms": derive, "quadratic_adam_1e6_ms": adam, "tracked_run_s": nil]
+    let extra: [String: Double?] = ["derive_builtins_ms": derive, "quadratic_adam_1e6_ms": adam, "tracked_run_s": tracked?.seconds]
     if json {
       var fields: [(String, JSONValue)] = report.jsonObject(extra: extra).map { key, number, text in
         (key, text.map { .string($0) } ?? .optional(number))
       }
+      fields.append(("tracked_run_hvps_cold", .optional(tracked?.hvpsCold)))
+      fields.append(("tracked_run_hvps_warm", .optional(tracked?.hvpsWarm)))
+      fields.append(("tracked_run_relative_residual", .optional(tracked?.relativeResidual)))
       if reference {
         fields.append(("sympy_derive_ms", .optional(sympy)))
         fields.append(("numpy_quadratic_adam_1e6_ms", .optional(numpy)))
@@ -75,6 +85,12 @@ struct Bench: ParsableCommand {
       line = "quadratic Adam, 1000 steps, n = 10⁶: \(String(format: "%.0f", adam)) ms"
       if let numpy { line += "  (NumPy, same run: \(String(format: "%.0f", numpy)) ms → \(String(format: "%.2f", numpy / adam))×)" }
       print(line)
+      if let t = tracked {
+        print(
+          "tracked run (GD η = 0.04, 1000 steps, λ₁ every 10 steps, whole run with data loading): \(String(format: "%.1f", t.seconds)) s; "
+            + "HVPs per measurement \(String(format: "%.1f", t.hvpsWarm)) warm, \(String(format: "%.1f", t.hvpsCold)) cold; "
+            + "median residual/λ₁ \(String(format: "%.1e", t.relativeResidual)); \(t.edge)")
+      }
     }
   }
 }
