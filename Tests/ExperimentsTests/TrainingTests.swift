@@ -198,4 +198,34 @@ func withoutWallTimes(_ records: [StepRecord]) -> [StepRecord] {
     c = Self.config("nope", lr: 1e-3, steps: 2)
     #expect { try c.validate() } throws: { "\($0)".contains("nope") }
   }
+
+  /// The preconditioned sharpness of step t is measured with the P that step t
+  /// applies (ν already updated with g_t), not the previous step's: rebuilt here from
+  /// Adam's definition, P_t = √ν_t + ε with ν_t = β₂ν_{t−1} + (1−β₂)g_t², at a β₂ of
+  /// 0.5 so that P_t and P_{t−1} differ by far more than the tolerance. Both sides are
+  /// Lanczos on the same operator to relative residual 1e-4 (the record) and 1e-8
+  /// (here), so they agree to ~1e-4 relative; 1e-3 leaves room.
+  @Test func preconditionedSharpnessUsesThePOfItsStep() throws {
+    var c = Self.config("adam", lr: 1e-3, steps: 3)
+    c.method.hyperparameters.beta2 = 0.5
+    c.trackEvery = 1
+    let trainer = try Trainer<Double>(config: c, folder: nil)
+    _ = try trainer.run()
+    // Replay the steps with the optimizer alone, from the same start.
+    let replay = try Trainer<Double>(config: c, folder: nil)
+    var x = replay.parameters
+    var nu = [Double](repeating: 0, count: x.count)
+    let optimizer = try Optimizer(.adam, c.method.hyperparameters, layout: replay.model.layout)
+    var state = try optimizer.initialState(as: Double.self)
+    for t in 0...3 {
+      let g = try replay.objective.lossAndGradient(parameters: x).gradient
+      for i in nu.indices { nu[i] = 0.5 * nu[i] + 0.5 * g[i] * g[i] }
+      let p = nu.map { $0.squareRoot() + 1e-7 }
+      let h = replay.probe.hessian(at: x)
+      let expected = try Lanczos(maxIterations: 200, tolerance: 1e-8).top(1, of: try h.preconditioned(by: p), seed: 7).values[0]
+      let recorded = try #require(trainer.records[t].curvature?.preconditionedSharpness)
+      #expect(abs(recorded - expected) <= 1e-3 * expected, "step \(t): recorded \(recorded), expected \(expected)")
+      optimizer.step(parameters: &x, gradient: g, state: &state)
+    }
+  }
 }
