@@ -21,7 +21,7 @@ struct VerifyCommand: ParsableCommand {
       }
     }
     let earlier = Verify.theoryChecks() + Verify.quadraticChecks() + Verify.engineChecks()
-    printError("verify: training GD and Adam on Fashion-MNIST to the edge of stability (about 10 s)…")
+    printError("verify: training GD and Adam on Fashion-MNIST to the edge of stability (about 30 s)…")
     let runs = Verify.trainingRuns()
     let checks = earlier + runs.flatMap(\.checks)
     if let dir = plots {
