@@ -342,7 +342,8 @@ def main():
     if args.json:
         print(json.dumps(out, indent=2))
         return
-    print(f"run {args.run_dir}: checkpoint step {ckpt_step}, weights stored {stored_dtype}, cast to {args.hvp_dtype} for the reference")
+    how = "cast up to float64 (the reference)" if args.hvp_dtype == "float64" and stored_dtype != "float64" else f"evaluated in {args.hvp_dtype}"
+    print(f"run {args.run_dir}: checkpoint step {ckpt_step}, weights stored {stored_dtype}, {how}")
     print(f"fc {model.get('depth')}×{model.get('width')} {activation}, {loss_kind}, n = {curvature_n}, {dim} parameters; loss {loss_value:.12g}")
     print(f"ARPACK eigsh (scipy {scipy.__version__}) on jitted JAX HVPs (jax {jax.__version__}, {args.hvp_dtype}):")
     for i, (v, r) in enumerate(zip(top_vals, top_res)):
