@@ -25,7 +25,7 @@ public struct CurvatureRecord: Sendable, Equatable {
   public var trainAccuracy: Double?
   /// Hessian-vector products this measurement cost (all operators together).
   public var hvps: Int
-  /// ‖Av − θv‖ of the governing eigenpair.
+  /// Lanczos's residual bound |β·s| = ‖Av − θv‖ of the governing eigenpair (exact arithmetic; with float32 products the true residual has a floor of ~1e-6·‖A‖).
   public var residual: Double?
 
   /// The governing sharpness: λ₁(P⁻¹H) where there is a P, λ₁(H) otherwise.
