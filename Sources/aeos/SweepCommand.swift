@@ -196,12 +196,14 @@ struct SweepRunCommand: ParsableCommand {
     var names: [String] = []
     var params: [String] = []
     for (k, word) in shared.enumerated() where word.hasPrefix("--") {
+      // "--name", "--name=value"
       let name = String(word.dropFirst(2).prefix { $0 != "=" })
       names.append(name)
       if name == "param" {
-        let value = word.contains("=") && word.split(separator: "=", maxSplits: 1).count == 2
-          ? String(word.split(separator: "=", maxSplits: 1)[1]) : (k + 1 < shared.count ? shared[k + 1] : "")
-        params.append(String(value.prefix { $0 != "=" }).trimmingCharacters(in: .whitespaces))
+        // "--param P=V" or "--param=P=V": the parameter's name P.
+        let inline = word.dropFirst(2 + name.count)
+        let assignment = inline.isEmpty ? (k + 1 < shared.count ? shared[k + 1] : "") : String(inline.dropFirst())
+        params.append(String(assignment.prefix { $0 != "=" }).trimmingCharacters(in: .whitespaces))
       }
     }
     for name in names {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Experiments
 import Foundation
 
@@ -151,9 +154,20 @@ final class SweepDisplay {
     var overall = "\(done)/\(total) done, \(running.count) running, \(waiting) waiting"
     if let eta = eta() { overall += ", ETA \(ProgressDisplay.duration(eta))" }
     lines.append(overall)
+    // A line wider than the terminal would wrap, and the block could no longer be
+    // cleared by moving up one row per line.
+    let width = Self.terminalWidth()
+    lines = lines.map { $0.count < width ? $0 : String($0.prefix(max(width - 2, 1))) + "…" }
     FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
     drawnLines = lines.count
     lastDraw = Date()
+  }
+
+  /// The width of the terminal on stderr (80 when it cannot be read).
+  static func terminalWidth() -> Int {
+    var size = winsize()
+    guard ioctl(2, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+    return Int(size.ws_col)
   }
 
   private func redraw(force: Bool) {
