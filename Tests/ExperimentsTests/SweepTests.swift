@@ -125,8 +125,8 @@ import Glibc
     #expect(throws: SweepError.self) { try Self.expand([many, GridAxis(name: "depth", values: (1...300).map(String.init))], [0]) }
   }
 
-  /// A hand-edited sweep.json whose folders leave the sweep, or whose indices are out of
-  /// order, is refused.
+  /// A hand-edited sweep.json whose folders leave the sweep, whose indices are out of
+  /// order, or whose arguments choose a run's folder or action, is refused.
   @Test func decodeRefusesFoldersOutsideTheSweep() throws {
     var file = try Self.expand([GridAxis(name: "lr", values: ["1", "2"])], [0])
     file.runs[1].folder = "runs/../../etc"
@@ -136,6 +136,13 @@ import Glibc
     file.runs[1].folder = "runs/lr=2/seed=0"
     file.runs[1].index = 5
     #expect(throws: SweepError.self) { try SweepFile.decode(try file.encoded(), path: "s") }
+    file.runs[1].index = 1
+    #expect(try SweepFile.decode(try file.encoded(), path: "s") == file)
+    for extra in [["--out", "/elsewhere"], ["--out=/elsewhere"], ["--force"], ["--resume"]] {
+      var edited = file
+      edited.runs[0].arguments += extra
+      #expect(throws: SweepError.self) { try SweepFile.decode(try edited.encoded(), path: "s") }
+    }
     #expect(throws: SweepError.self) { try SweepFile.decode(Data("{\"version\": 2}".utf8), path: "s") }
   }
 

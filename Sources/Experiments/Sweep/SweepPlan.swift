@@ -255,6 +255,13 @@ public struct SweepFile: Codable, Sendable, Equatable {
       guard parts.first == "runs", parts.count >= 2, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
         throw SweepError("\(path): run \(k) has the folder \"\(run.folder)\"; expected a folder under runs/ inside the sweep")
       }
+      // The sweep gives each run its folder and chooses start, resume or restart.
+      for word in run.arguments where word.hasPrefix("--") {
+        let name = String(word.dropFirst(2).prefix { $0 != "=" })
+        if ["out", "resume", "force"].contains(name) {
+          throw SweepError("\(path): run \(k)'s arguments hold --\(name); the sweep sets it itself")
+        }
+      }
     }
     return file
   }
