@@ -120,7 +120,7 @@ struct SweepRunCommand: ParsableCommand {
   /// before anything is written.
   struct PlannedSweep {
     var file: SweepFile
-    /// Each run's resolved settings (by index), for the step counts of the display.
+    /// Each run's step budget (by index), for the display's ETA.
     var steps: [Int]
     /// Whether DIR/sweep.json holds it already.
     var existing: Bool
@@ -137,10 +137,10 @@ struct SweepRunCommand: ParsableCommand {
       throw SweepError("--out \(dir) exists and is not a sweep folder (it has no \(SweepFile.fileName)): give a new or empty folder")
     }
     // `aeos sweep --out DIR` alone continues the sweep stored there.
+    if let stored, let t = threads, t != stored.threads {
+      throw SweepError("the sweep in \(dir) fixes --threads \(stored.threads) (its runs' numbers depend on it): drop --threads or give \(stored.threads)")
+    }
     if let stored, grid.isEmpty, seeds == nil, trainArguments.isEmpty {
-      if let t = threads, t != stored.threads {
-        throw SweepError("the sweep in \(dir) fixes --threads \(stored.threads) (its runs' numbers depend on it): drop --threads or give \(stored.threads)")
-      }
       return PlannedSweep(file: stored, steps: try TrainArgumentCheck.steps(of: stored), existing: true)
     }
     let axes = try grid.map(GridAxis.parse)
@@ -154,9 +154,6 @@ struct SweepRunCommand: ParsableCommand {
     }
     let threadCount: Int
     if let stored {
-      if let t = threads, t != stored.threads {
-        throw SweepError("the sweep in \(dir) fixes --threads \(stored.threads) (its runs' numbers depend on it): drop --threads or give \(stored.threads)")
-      }
       threadCount = stored.threads
     } else {
       threadCount = threads ?? max(1, ProcessInfo.processInfo.activeProcessorCount / (jobs ?? 1))
