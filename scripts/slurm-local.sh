@@ -24,6 +24,15 @@ die() { echo "slurm-local: $*" >&2; exit 1; }
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 stop() {
+  # Jobs still running would leave their slurmstepd behind once slurmd is gone: kill
+  # them first (every job here is this cluster's own).
+  if pid_alive "$dir/slurmctld.pid"; then
+    SLURM_CONF=$conf scancel --quiet --full --signal=KILL --user="$(id -un)" 2>/dev/null || true
+    for _ in $(seq 1 40); do
+      [ -z "$(SLURM_CONF=$conf squeue -h 2>/dev/null)" ] && break
+      sleep 0.25
+    done
+  fi
   for p in "$dir/slurmd.pid" "$dir/slurmctld.pid" "$dir/munge/munged.pid"; do
     if pid_alive "$p"; then
       pid=$(cat "$p")
