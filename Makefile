@@ -1,5 +1,6 @@
 # AEoS toolkit. `make demo` and `make test` do everything on a fresh machine.
 APT_PACKAGES := liblapacke-dev libgsl-dev libopenblas-dev zlib1g-dev pkg-config dataset-fashion-mnist
+SLURM_PACKAGES := slurm-wlm munge
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 AEOS := .build/release/aeos
@@ -10,17 +11,26 @@ CPU_FLAGS := $(shell grep -q -w avx2 /proc/cpuinfo 2>/dev/null && grep -q -w fma
 
 PREFIX ?= /usr/local
 
-.PHONY: deps build demo test bench install uninstall clean
+.PHONY: deps slurm-deps slurm-test build demo test bench install uninstall clean
 
 # Installs only what is missing (idempotent; no apt-get update when all are present).
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+define apt-install
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	else echo "apt packages present"; fi
+endef
+
+deps:
+	$(call apt-install,$(APT_PACKAGES))
+
+# Slurm and munge, for the single-node cluster of scripts/slurm-local.sh (the Slurm
+# integration test that .ci/run runs after make test); not needed for make test.
+slurm-deps:
+	$(call apt-install,$(SLURM_PACKAGES))
 
 build: deps
 	$(SWIFT) build -c release --product aeos $(CPU_FLAGS)
@@ -35,6 +45,12 @@ demo: build
 test: deps
 	$(SWIFT) build --build-tests -Xswiftc -O
 	$(SWIFT) test --skip-build --parallel
+
+# aeos sweep --slurm --submit on a single-node Slurm cluster brought up here (root):
+# scripts/slurm-integration.sh, with the binary make test builds.
+slurm-test: slurm-deps
+	$(SWIFT) build --build-tests -Xswiftc -O
+	bash scripts/slurm-integration.sh
 
 bench: build
 	$(AEOS) bench --reference
