@@ -113,7 +113,8 @@ struct Derive: ParsableCommand {
     if let lr { values["eta"] = lr }
     let report: DeriveReport
     if let rule = subjectOptions.rule {
-      if let beta1, values["beta"] == nil { values["beta"] = beta1 }
+      let parameters = try RuleCache.model(for: rule).rule.parameters
+      for note in try resolveBeta(parameters: &values, beta1: beta1, ruleParameters: parameters) { printError("note: \(note)") }
       report = try DeriveReport(label: rule, isRule: true, rule: rule, values: values)
     } else {
       let name = subjectOptions.optimizer ?? ""
