@@ -20,9 +20,9 @@
 /// `maximumNesting` deep; a literal of at most `maximumLiteralDigits` digits whose value is
 /// 0 or inside the range of a double (the analysis is numeric in the end); and every
 /// intermediate result of a product, quotient, sum or power of at most
-/// `maximumDegree` in total degree, `maximumTerms` terms and `maximumCoefficientBits`
-/// bits per coefficient, each checked *before* the operation from an upper bound of its
-/// result. Exceeding one is an `AlgebraError.parse` naming the position and the limit.
+/// `maximumDegree` in total degree, `maximumTerms` terms (`maximumTermProducts` term
+/// products for one product) and `maximumCoefficientBits` bits per coefficient, each
+/// checked *before* the operation from an upper bound of its cost. Exceeding one is an `AlgebraError.parse` naming the position and the limit.
 public enum ExpressionParser {
   /// Largest accepted exponent magnitude.
   public static let maximumExponent = 1000
@@ -35,6 +35,12 @@ public enum ExpressionParser {
   public static let maximumDegree = 1000
   /// Most terms in any intermediate numerator or denominator.
   public static let maximumTerms = 20_000
+  /// Most products of two terms in one product of polynomials (about a second).
+  public static let maximumTermProducts = 1_000_000
+  /// Work budget of one whole parse (`WorkBudget` units, about a microsecond each):
+  /// many operations that are each cheap, such as a sum of hundreds of fractions whose
+  /// common denominator grows, are refused once their total passes it.
+  public static let workBudget = 5_000_000
   /// Most bits in a coefficient of an intermediate result (numerator and denominator
   /// together; 100 000 bits ≈ 30 000 decimal digits, far beyond double range).
   public static let maximumCoefficientBits = 100_000
@@ -70,6 +76,8 @@ private struct Parser {
   var index = 0
   /// Current nesting (parentheses, unary signs, powers).
   var depth = 0
+  /// The work of the whole parse so far.
+  let budget = WorkBudget(ExpressionParser.workBudget)
   var token = Token(kind: .end, text: "", position: 0)
 
   /// The user's position of each character of `text` (nil: the identity).
@@ -194,12 +202,14 @@ private struct Parser {
   }
 
   /// Refuses an operation whose result could exceed the limits, before doing it.
-  func checkCost(degree: Int, terms: Int, bits: Int, at position: Int, what: String) throws {
+  func checkCost(degree: Int, terms: Int, products: Int = 0, bits: Int, at position: Int, what: String) throws {
     let limit: String?
     if degree > ExpressionParser.maximumDegree {
       limit = "total degree \(degree) (at most \(ExpressionParser.maximumDegree))"
     } else if terms > ExpressionParser.maximumTerms {
       limit = "up to \(terms) terms (at most \(ExpressionParser.maximumTerms))"
+    } else if products > ExpressionParser.maximumTermProducts {
+      limit = "up to \(products) products of terms (at most \(ExpressionParser.maximumTermProducts))"
     } else if bits > ExpressionParser.maximumCoefficientBits {
       limit = "coefficients of up to \(bits) bits (at most \(ExpressionParser.maximumCoefficientBits))"
     } else {
@@ -221,7 +231,19 @@ private struct Parser {
     var candidates = [mul(an, bn), mul(ad, bd)]
     if sum { candidates += [mul(an, bd), mul(bn, ad)] }
     for (d, t, bits) in candidates {
-      try checkCost(degree: d, terms: sum ? Swift.min(Int.max / 2, t) * 2 : t, bits: bits, at: position, what: what)
+      try checkCost(degree: d, terms: 0, products: t, bits: bits, at: position, what: what)
+    }
+    // The products themselves, and for fractions the gcd that reduces the result (a
+    // pseudo-remainder sequence: about one product per degree of the denominators).
+    let gcdFactor = a.isPolynomial && b.isPolynomial ? 1 : 1 + a.denominator.totalDegree + b.denominator.totalDegree
+    do {
+      try budget.spendProduct(a.workWeight, b.workWeight)
+      try budget.spendProduct(a.workWeight + b.workWeight, gcdFactor)
+      if gcdFactor > 1 { try budget.spendProduct(a.denominator.workWeight * b.denominator.workWeight, gcdFactor) }
+    } catch {
+      throw AlgebraError.parse(
+        message: "the \(what) at position \(position) makes the expression too costly to expand exactly (more than \(ExpressionParser.workBudget) coefficient products in all); simplify the formula",
+        position: position)
     }
   }
 

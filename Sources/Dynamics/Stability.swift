@@ -81,21 +81,26 @@ public struct NumericCharacteristic: Sendable {
         return entry.numerator.coefficients(in: UpdateRule.curvature).map { (($0.constantValue ?? Rational(0)) / den).doubleValue }
       }
     }
-    if a.count > Self.maximumExactPairDimension {
-      // Large rules: ρ from the eigenvalues of A(λ), the real crossings from
-      // det(±I − A(λ)), univariate in λ; the bivariate det(zI − A) is not needed.
-      func boundary(_ s: Int) -> RationalFunction {
+    // The exact characteristic polynomial, unless the rule is large or its exact
+    // coefficients are too costly (values like 0.7345283013 make every entry a
+    // 17-digit fraction): then ρ comes from the eigenvalues of A(λ) and the real
+    // crossings from det(±I − A(λ)), univariate in λ.
+    let p = a.count > Self.maximumExactPairDimension ? nil : try? StateSpaceModel.characteristic(a, budget: WorkBudget(Self.exactBudget))
+    guard let p else {
+      func boundary(_ s: Int) throws(RuleError) -> RationalFunction {
         var m = a.map { $0.map { -$0 } }
         for i in 0..<a.count { m[i][i] = m[i][i] + RationalFunction(Polynomial(s)) }
-        return determinant(m)
+        do { return try determinant(m, budget: WorkBudget(Self.exactBudget)) } catch {
+          throw .stability(
+            "the rule is too large for its numeric analysis: det(±I − A(λ)) with \(a.count) state variables needs more than \(Self.exactBudget) coefficient products; use fewer state variables or parameter values with fewer digits")
+        }
       }
-      realBoundaries = [boundary(1), boundary(-1)]
+      realBoundaries = [try boundary(1), try boundary(-1)]
       exactCoefficients = []
       coefficients = []
       return
     }
     realBoundaries = nil
-    let p = StateSpaceModel.characteristic(a)
     let cs = StateSpaceModel.coefficientsInZ(p)
     exactCoefficients = cs
     var out: [[Double]] = []
@@ -153,7 +158,7 @@ public struct NumericCharacteristic: Sendable {
   /// `maximumExactPairDimension` state variables, of an eigenvalue of A(λ)).
   /// - Throws: `RuleError.stability` naming λ when ρ is beyond the range of a double.
   public func spectralRadius(at lambda: Double) throws -> Double {
-    if exactMatrix.count > Self.maximumExactPairDimension {
+    if exactCoefficients.isEmpty {
       let rho = try matrixSpectralRadius(at: lambda)
       guard rho.isFinite else {
         throw RuleError.stability("the growth factor ρ at λ = \(lambda) is beyond the range of a double (above 1.8e308)")
@@ -187,17 +192,33 @@ public struct NumericCharacteristic: Sendable {
     }
   }
 
-  /// Whether every root of p(·; λ) is strictly inside the unit circle, decided at
-  /// points of an interval where that cannot change: `probes` are tried in order, and
-  /// a point where |ρ − 1| is below what double precision can tell apart (ρ → 1 as
-  /// λ → 0 for every method without decay, e.g. ρ = 1 − ηλ⁹ for x' = x − η·g(g(…g(x)))
-  /// nine deep) is skipped; nil when no point can tell.
-  func isStable(probes: [Double]) throws -> Bool? {
-    for probe in probes {
-      let rho = try SpectralRadius.of(exactPolynomial(at: probe))
-      if abs(rho - 1) > 1e-9 { return rho < 1 }
+  /// The exact coefficients of p(·; λ) at the rational value of λ, ascending.
+  func exactValues(at lambda: Double) -> [Rational] {
+    let x = Rational(lambda)
+    return exactCoefficients.map { c in
+      let poly = c.numerator.coefficients(in: UpdateRule.curvature).map { $0.constantValue ?? Rational(0) }
+      let den = c.denominator.constantValue ?? Rational(1)
+      return poly.reversed().reduce(Rational(0)) { $0 * x + $1 } / den
     }
-    return nil
+  }
+
+  /// Whether every root of p(·; λ) lies strictly inside the unit circle, decided
+  /// exactly (no rounding) at the rational value of λ by the Schur–Cohn recursion:
+  /// q is stable iff |q(0)| < |lead(q)| and (lead(q)·q(z) − q(0)·zᵐq(1/z))/z is stable
+  /// (each level scaled by its positive leading coefficient a² − b²). Exact where ρ is
+  /// within rounding of 1: ρ = 1 − ηλ⁹ near λ = 0, or ρ = √β with β = 1 − 10⁻¹².
+  func isStableExactly(at lambda: Double) -> Bool {
+    var q = exactValues(at: lambda)
+    while let last = q.last, last.isZero { q.removeLast() }
+    while q.count > 1 {
+      let a = q[q.count - 1], b = q[0]
+      let lead = a * a - b * b
+      guard lead.sign > 0 else { return false }
+      let m = q.count - 1
+      let inverse = Rational(1) / lead
+      q = (0..<m).map { j in (a * q[j + 1] - b * q[m - j - 1]) * inverse }
+    }
+    return true
   }
 
   /// The stable set's component at 0: candidates are the positive real zeros of
@@ -210,23 +231,30 @@ public struct NumericCharacteristic: Sendable {
   /// n = 13). Beyond `maximumExactPairDimension` state variables the complex
   /// crossings are found numerically instead (`numericStableSet`).
   public func stableSet() throws -> StableSet {
-    if exactMatrix.count > Self.maximumExactPairDimension { return try numericStableSet() }
+    if realBoundaries != nil { return try numericStableSet() }
     var candidates: [(Double, Crossing)] = []
-    for crossing in [Crossing.plusOne, .minusOne, .complexPair] {
+    for crossing in [Crossing.plusOne, .minusOne] {
       guard let poly = boundaryPolynomial(crossing) else { continue }
       for r in try PositiveRoots.of(poly, in: UpdateRule.curvature) { candidates.append((r, crossing)) }
     }
+    // The complex-pair polynomial within `exactBudget`; beyond it, the numeric scan.
+    let pair: RationalFunction??
+    do { pair = try StateSpaceModel.pairCrossing(exactMatrix, budget: WorkBudget(Self.exactBudget)) } catch { pair = nil }
+    guard let pair else { return try numericStableSet() }
+    if let poly = pair?.numerator {
+      for r in try PositiveRoots.of(poly, in: UpdateRule.curvature) { candidates.append((r, .complexPair)) }
+    }
     candidates.sort { $0.0 < $1.0 }
     guard let first = candidates.first else {
-      // stability cannot change on (0, ∞): test points across it; a marginal method
+      // stability cannot change on (0, ∞): one exact test decides; a marginal method
       // (a root on the unit circle for every λ) is not stable
-      return try isStable(probes: [1, 1e-3, 1e3, 1e-9, 1e9]) == true ? .unbounded : .empty
+      return isStableExactly(at: 1) ? .unbounded : .empty
     }
     guard first.0.isFinite else {
       throw RuleError.stability("the end of the stable interval is beyond the range of a double (above 1.8e308)")
     }
-    // (0, first) has constant stability; probe inside it, from the middle out
-    guard try isStable(probes: [0.5, 0.9, 0.25, 0.99, 0.1, 0.01].map { first.0 * $0 }) == true else { return .empty }
+    // (0, first) has constant stability: one exact test in the middle decides
+    guard isStableExactly(at: first.0 * 0.5) else { return .empty }
     // prefer the crossing whose root matches best when several coincide
     let tied = candidates.prefix { abs($0.0 - first.0) <= 1e-12 * max(1, first.0) }
     let pick = tied.first { $0.1 != .complexPair } ?? first
@@ -238,6 +266,11 @@ extension NumericCharacteristic {
   /// Largest state dimension for which the complex-pair boundary det(C₂(A) − I) is
   /// computed exactly (see `stableSet()`).
   public static let maximumExactPairDimension = 9
+
+  /// Work budget (`WorkBudget` units, about a microsecond each) of each exact
+  /// polynomial of a numeric analysis — det(zI − A), det(C₂(A) − I), det(±I − A) —
+  /// beyond which the analysis takes its numeric path.
+  public static let exactBudget = 3_000_000
 
   /// Points of the numeric scan per decade of λ.
   static let scanPointsPerDecade = 400

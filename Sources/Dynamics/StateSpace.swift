@@ -73,6 +73,15 @@ public struct StateSpaceModel: Sendable {
     return sorted.isEmpty ? "(none)" : sorted.joined(separator: ", ")
   }
 
+  /// det(zI − A) within a work budget.
+  static func characteristic(_ a: [[RationalFunction]], budget: WorkBudget) throws(BudgetExhausted) -> RationalFunction {
+    let n = a.count
+    let z = RationalFunction.symbol(UpdateRule.rootVariable)
+    var m = a.map { $0.map { -$0 } }
+    for i in 0..<n { m[i][i] = m[i][i] + z }
+    return try determinant(m, budget: budget)
+  }
+
   static func characteristic(_ a: [[RationalFunction]]) -> RationalFunction {
     let n = a.count
     let z = RationalFunction.symbol(UpdateRule.rootVariable)

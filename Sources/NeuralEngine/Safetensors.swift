@@ -98,7 +98,8 @@ public enum Safetensors {
   /// A non-negative integer from the JSON header (a shape entry or an offset), exactly:
   /// nil for a fraction, a negative number, or one beyond 2⁵³ (no file has that many bytes).
   static func headerInteger(_ v: Any) -> Int? {
-    guard let number = v as? NSNumber, !(v is Bool) else { return nil }
+    // JSON true/false also arrive as NSNumber (of C type "c"); they are not sizes.
+    guard let number = v as? NSNumber, !["c", "B"].contains(String(cString: number.objCType)) else { return nil }
     let d = number.doubleValue
     guard d.isFinite, d >= 0, d <= 9_007_199_254_740_992, d == d.rounded() else { return nil }
     let i = number.int64Value

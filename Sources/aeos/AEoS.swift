@@ -26,6 +26,9 @@ struct AEoS: ParsableCommand {
 
   /// The error `exit(withError:)` should see for an error thrown by `run()`.
   static func runError(_ error: any Error) -> any Error {
+    // ArgumentParser's own errors (help requested from `aeos help …`, parse errors of
+    // nested commands) keep their handling.
+    if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") { return error }
     switch error {
     case is ExitCode, is CleanExit: return error
     case let e as ValidationError: return usageFailure(e.message)

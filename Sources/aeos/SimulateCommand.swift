@@ -11,6 +11,8 @@ struct Simulate: ParsableCommand {
 
       LIST is comma-separated numbers (one number is broadcast). FILE is JSON {"matrix": [[...]], "b": [...]} or a 2-D .npy. Defaults: x0 = 1, m0 = 0, nu0 = 0.
 
+      --every K records every K-th step (and the last): a run records at most 1000000 steps. A preconditioned method on a dense A recomputes the spectrum of P^{-1/2}AP^{-1/2} at every recorded step, so its cost is bounded too (thin with --every or use --freeze-preconditioner).
+
       --freeze-preconditioner fixes P after the first step (the P of step 0, ν updated with g₀): from then on the method is exactly its frozen recurrence on P⁻¹A.
 
       --rule runs a linear optimizer written in the rule language (as in `aeos threshold --rule`), with its parameters from --param NAME=VALUE (beta may also come from --beta1). x starts at --x0; every other state vector (m, v, …) starts at 0, so --m0, --nu0 and --freeze-preconditioner do not apply. Each step evaluates ∇f once per distinct g(·) point. Its threshold, on the sharpness λ₁(A), is derived from the rule.

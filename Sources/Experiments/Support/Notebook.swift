@@ -82,9 +82,12 @@ public enum Notebook {
     var crlf: Bool
 
     init(text: String) {
-      crlf = text.contains("\r\n")
-      var lines = text.components(separatedBy: "\n")
-      if crlf { lines = lines.map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 } }
+      // Split on the scalar "\n": in a String, "\r\n" is one Character and would not
+      // split at "\n".
+      let scalars = text.unicodeScalars
+      crlf = scalars.contains("\r")
+      var lines = scalars.split(separator: "\n", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
+      if crlf { lines = lines.map { $0.unicodeScalars.last == "\r" ? String(String.UnicodeScalarView($0.unicodeScalars.dropLast())) : $0 } }
       self.lines = lines
     }
 
@@ -252,7 +255,10 @@ public enum Notebook {
     let start = Date()
     var stopped: String?
     var interruption: Int32 = 0
-    while p.isRunning {
+    // Foundation does not reap the shell while a process it started (in the background)
+    // still holds the output pipe, so a shell that has exited is also recognised as a
+    // zombie; ending its group below closes the pipe.
+    while p.isRunning && !group.leaderExited {
       if Interrupts.received != 0 {
         interruption = Interrupts.received
         break
@@ -370,23 +376,41 @@ public enum Notebook {
 /// The process group of a running cell (the shell is its leader).
 struct CellGroup {
   let pid: Int32
+  /// Whether the shell leads a process group of its own (Foundation starts it so); read
+  /// while the shell is alive, since the group outlives its leader.
+  let own: Bool
 
-  /// Sends SIGTERM to the group, then SIGKILL to whatever is left after `graceSeconds`.
-  func end(graceSeconds: Double) {
-    // Foundation starts the child as the leader of a new process group; if it did not,
-    // only the shell itself is signalled (never our own group).
-    let own = getpgid(pid) == pid && pid != getpgrp()
-    func send(_ sig: Int32) { _ = own ? kill(-pid, sig) : kill(pid, sig) }
-    guard groupAlive(own) else { return }
-    send(SIGTERM)
-    let deadline = Date().addingTimeInterval(graceSeconds)
-    while Date() < deadline && groupAlive(own) { usleep(10_000) }
-    if groupAlive(own) { send(SIGKILL) }
+  init(pid: Int32) {
+    self.pid = pid
+    own = getpgid(pid) == pid && pid != getpgrp()
   }
 
-  /// Whether any process of the group is alive (zombies of the shell included until
-  /// it is reaped, so the check is on the group's other members via signal 0).
-  private func groupAlive(_ own: Bool) -> Bool {
+  /// Whether the shell has exited (it is gone, or a zombie not yet reaped), from
+  /// /proc on Linux; false where there is no /proc.
+  var leaderExited: Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else {
+      return FileManager.default.fileExists(atPath: "/proc/self/stat")
+    }
+    // "pid (comm) S …": the state follows the last ')'
+    guard let close = stat.lastIndex(of: ")") else { return false }
+    return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+  }
+
+  /// Sends SIGTERM to the group, then SIGKILL to whatever is left after `graceSeconds`
+  /// (if the shell did not lead a group of its own, only the shell is signalled, never
+  /// our own group).
+  func end(graceSeconds: Double) {
+    func send(_ sig: Int32) { _ = own ? kill(-pid, sig) : kill(pid, sig) }
+    guard groupAlive() else { return }
+    send(SIGTERM)
+    let deadline = Date().addingTimeInterval(graceSeconds)
+    while Date() < deadline && groupAlive() { usleep(10_000) }
+    if groupAlive() { send(SIGKILL) }
+  }
+
+  /// Whether any process of the group is alive (signal 0; a zombie not yet reaped
+  /// counts, which only lengthens the grace period).
+  private func groupAlive() -> Bool {
     own ? kill(-pid, 0) == 0 : kill(pid, 0) == 0
   }
 }

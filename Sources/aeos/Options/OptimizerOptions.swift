@@ -61,7 +61,7 @@ struct OptimizerOptions: ParsableArguments {
     let name = kind.rawValue
     var out: [(String, String)] = []
     if beta1 != nil && !kind.usesMomentum { out.append(("--beta1", "\(name), which has no momentum")) }
-    let frozen = "the threshold and growth factor of \(name) are those of the recurrence it freezes to, which depends on η and β₁ only"
+    let frozen = "the threshold of \(name): it is that of the recurrence \(name) freezes to, which depends on η and β₁ only"
     func second(_ flag: String, _ given: Bool, _ uses: Bool, _ why: String) {
       guard given else { return }
       if !uses { out.append((flag, "\(name), \(why)")) } else if use == .theory { out.append((flag, frozen)) }
