@@ -4,6 +4,12 @@
 /// The empty matrix has determinant 1.
 /// - Precondition: `m` is square (a programmer error otherwise).
 public func determinant(_ m: [[Polynomial]]) -> Polynomial {
+  Polynomial.unbounded { budget throws(BudgetExhausted) in try determinant(m, budget: budget) }
+}
+
+/// `determinant(_:)` within a work budget (each Bareiss update spends the products of
+/// its operands' term counts).
+public func determinant(_ m: [[Polynomial]], budget: WorkBudget?) throws(BudgetExhausted) -> Polynomial {
   let n = m.count
   for row in m { precondition(row.count == n, "determinant: matrix is not square (\(n) rows, a row of \(row.count))") }
   switch n {
@@ -27,7 +33,11 @@ public func determinant(_ m: [[Polynomial]]) -> Polynomial {
       }
       for i in (k + 1)..<n {
         for j in (k + 1)..<n {
+          try budget.spendProduct(a[i][j].workWeight, a[k][k].workWeight)
+          try budget.spendProduct(a[i][k].workWeight, a[k][j].workWeight)
           let numerator = a[i][j] * a[k][k] - a[i][k] * a[k][j]
+          // exact division: one pass over the quotient per term of the dividend
+          try budget.spendProduct(numerator.workWeight, max(1, numerator.terms.count / max(1, previous.terms.count)))
           // Sylvester's identity makes this division exact.
           guard let q = numerator.divided(by: previous) else {
             preconditionFailure("Bareiss: inexact division (internal error)")
@@ -48,6 +58,11 @@ public func determinant(_ m: [[Polynomial]]) -> Polynomial {
 /// det = det(polynomial matrix) / ∏ Lᵢ, dividing by one Lᵢ at a time.
 /// - Precondition: `m` is square.
 public func determinant(_ m: [[RationalFunction]]) -> RationalFunction {
+  Polynomial.unbounded { budget throws(BudgetExhausted) in try determinant(m, budget: budget) }
+}
+
+/// `determinant(_:)` of rational functions within a work budget.
+public func determinant(_ m: [[RationalFunction]], budget: WorkBudget?) throws(BudgetExhausted) -> RationalFunction {
   let n = m.count
   for row in m { precondition(row.count == n, "determinant: matrix is not square (\(n) rows, a row of \(row.count))") }
   var rows: [[Polynomial]] = []
@@ -66,7 +81,7 @@ public func determinant(_ m: [[RationalFunction]]) -> RationalFunction {
     if !l.isOne { scales.append(l) }
   }
   // Divide by one row scale at a time: each step cancels a gcd with a small polynomial.
-  var result = RationalFunction(determinant(rows))
+  var result = RationalFunction(try determinant(rows, budget: budget))
   for l in scales {
     result = result * RationalFunction.normalizingDenominator(.one, l)
   }

@@ -6,7 +6,7 @@ extension RationalFunction {
   /// person reads a state-matrix entry or a stability condition.
   public func formattedFactored(_ f: OutputFormat) -> String {
     guard isPolynomial else { return formatted(f) }
-    let fz = numerator.factored()
+    let fz = numerator.factoredForPrinting()
     let nonConstant = fz.factors.filter { !$0.base.isConstant }
     guard nonConstant.count >= 2 else { return formatted(f) }
     var pieces: [(text: String, grouped: Bool)] = []

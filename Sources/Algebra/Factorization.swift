@@ -37,6 +37,12 @@ extension Polynomial {
   /// 1 + β − 2β² = (1 − β)(1 + 2β). Full multivariate factorisation is not attempted, so a
   /// multivariate factor that is not split by these steps may still be reducible.
   public func factored() -> Factorization {
+    unbounded { budget throws(BudgetExhausted) in try factored(budget: budget) }
+  }
+
+  /// `factored()` within a work budget (for printing: a caller that runs out prints
+  /// the polynomial expanded instead).
+  public func factored(budget: WorkBudget?) throws(BudgetExhausted) -> Factorization {
     if let c = constantValue { return Factorization(content: c, factors: []) }
     var collected: [Polynomial: Int] = [:]
     let primitive = self / numericContent
@@ -45,7 +51,7 @@ extension Polynomial {
       collected[.symbol(name), default: 0] += e
     }
     var pieces: [Polynomial] = []
-    splitFactors(primitive.dividedExactly(by: mono), into: &pieces)
+    try splitFactors(primitive.dividedExactly(by: mono), into: &pieces, budget: budget)
     for p in pieces {
       collected[p.factorNormalized, default: 0] += 1
     }
@@ -71,6 +77,21 @@ extension Polynomial {
     return Factorization(content: content, factors: factors)
   }
 
+  /// The work budget of a factorisation made only for printing (`factoredForPrinting`):
+  /// about a second of coefficient products.
+  public static let printingBudget = 1_000_000
+
+  /// `factored()` within `printingBudget`; a polynomial whose factorisation would cost
+  /// more (a Jury condition of a symbolic rule with many parameters) is returned as one
+  /// factor, so it prints expanded.
+  public func factoredForPrinting() -> Factorization {
+    if let f = try? factored(budget: WorkBudget(Self.printingBudget)) { return f }
+    if let c = constantValue { return Factorization(content: c, factors: []) }
+    let base = (self / numericContent).factorNormalized
+    let content = (leadingTerm?.coefficient ?? .one) / (base.leadingTerm?.coefficient ?? .one)
+    return Factorization(content: content, factors: [(base, 1)])
+  }
+
   /// Sign-normalised primitive form of a factor: coprime integer coefficients, and the first
   /// printed term positive: the constant term if there is one (`1 − β`), otherwise the term
   /// smallest in the graded monomial order (`x − y`).
@@ -94,34 +115,40 @@ extension Polynomial {
   }
 
   /// Appends to `pieces` polynomials whose product is `p` up to a nonzero rational factor.
-  private func splitFactors(_ p: Polynomial, into pieces: inout [Polynomial]) {
+  private func splitFactors(_ p: Polynomial, into pieces: inout [Polynomial], budget: WorkBudget?) throws(BudgetExhausted) {
     if p.isConstant { return }
     let vars = p.sortedVariables
     // (1) content with respect to each variable.
     if vars.count > 1 {
       for v in vars {
-        let c = p.content(in: v)
-        if !c.isConstant, let rest = p.divided(by: c) {
-          splitFactors(c, into: &pieces)
-          splitFactors(rest, into: &pieces)
-          return
+        let c = try p.content(in: v, budget: budget)
+        if !c.isConstant {
+          try budget.spendProduct(p.workWeight, c.workWeight)
+          if let rest = p.divided(by: c) {
+            try splitFactors(c, into: &pieces, budget: budget)
+            try splitFactors(rest, into: &pieces, budget: budget)
+            return
+          }
         }
       }
     }
     // (2) repeated factors.
     for v in vars where p.degree(in: v) > 1 {
-      let g = Polynomial.gcd(p, p.derivative(in: v))
-      if !g.isConstant, let rest = p.divided(by: g) {
-        splitFactors(g, into: &pieces)
-        splitFactors(rest, into: &pieces)
-        return
+      let g = try Polynomial.gcd(p, p.derivative(in: v), budget: budget)
+      if !g.isConstant {
+        try budget.spendProduct(p.workWeight, g.workWeight)
+        if let rest = p.divided(by: g) {
+          try splitFactors(g, into: &pieces, budget: budget)
+          try splitFactors(rest, into: &pieces, budget: budget)
+          return
+        }
       }
     }
     // (3) rational roots of a univariate piece.
     if vars.count == 1, p.totalDegree > 1, let linear = p.rationalRootFactor(in: vars[0]),
        let rest = p.divided(by: linear) {
       pieces.append(linear)
-      splitFactors(rest, into: &pieces)
+      try splitFactors(rest, into: &pieces, budget: budget)
       return
     }
     pieces.append(p)

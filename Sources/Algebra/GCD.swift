@@ -97,9 +97,23 @@ extension Polynomial {
 
   // MARK: GCD
 
+  /// Runs a budgeted computation without a budget (it cannot then run out).
+  func unbounded<R>(_ body: (WorkBudget?) throws(BudgetExhausted) -> R) -> R {
+    Polynomial.unbounded(body)
+  }
+
+  static func unbounded<R>(_ body: (WorkBudget?) throws(BudgetExhausted) -> R) -> R {
+    do { return try body(nil) } catch { preconditionFailure("a computation without a budget ran out of budget") }
+  }
+
   /// Content with respect to `v`: the (normalised) gcd of the coefficients of `self` viewed as a
   /// polynomial in `v` over ℚ[other variables]. 1 when some coefficient is a nonzero constant.
   public func content(in v: String) -> Polynomial {
+    unbounded { budget throws(BudgetExhausted) in try content(in: v, budget: budget) }
+  }
+
+  /// `content(in:)` within a work budget.
+  func content(in v: String, budget: WorkBudget?) throws(BudgetExhausted) -> Polynomial {
     let cs = coefficients(in: v).filter { !$0.isZero }
     if cs.isEmpty { return .zero }
     if cs.contains(where: \.isConstant) { return .one }
@@ -108,20 +122,21 @@ extension Polynomial {
     var g = sorted[0].normalized
     for c in sorted.dropFirst() {
       if g.isConstant { return .one }
-      g = Polynomial.gcd(g, c)
+      g = try Polynomial.gcd(g, c, budget: budget)
     }
     return g.isConstant ? .one : g
   }
 
   /// Pseudo-remainder of `self` by `g` in `v` (`g` of positive degree in `v`), up to a nonzero
   /// factor from ℚ[other variables], which is harmless for gcd computations.
-  func pseudoRemainder(_ g: Polynomial, in v: String) -> Polynomial {
+  func pseudoRemainder(_ g: Polynomial, in v: String, budget: WorkBudget? = nil) throws(BudgetExhausted) -> Polynomial {
     let dg = g.degree(in: v)
     let lc = g.coefficient(of: v, power: dg)
     let lcConstant = lc.constantValue
     var r = self
     var dr = r.degree(in: v)
     while !r.isZero && dr >= dg {
+      try budget.spendProduct(g.workWeight + r.workWeight, max(lc.workWeight, 1) + r.workWeight)
       let lr = r.coefficient(of: v, power: dr)
       let shift = Monomial(v, dr - dg)
       if let c = lcConstant {
@@ -144,6 +159,13 @@ extension Polynomial {
   /// contents; then, in a common variable `v`, `gcd = gcd(cont_v a, cont_v b) · pp_v(last nonzero
   /// term of the primitive PRS of pp_v a, pp_v b)` using pseudo-division.
   public static func gcd(_ a: Polynomial, _ b: Polynomial) -> Polynomial {
+    unbounded { budget throws(BudgetExhausted) in try gcd(a, b, budget: budget) }
+  }
+
+  /// `gcd(_:_:)` within a work budget.
+  static func gcd(_ a: Polynomial, _ b: Polynomial, budget: WorkBudget?) throws(BudgetExhausted) -> Polynomial {
+    try budget.spendProduct(a.workWeight, 1)
+    try budget.spendProduct(b.workWeight, 1)
     if a.isZero { return b.normalized }
     if b.isZero { return a.normalized }
     if a.isConstant || b.isConstant { return .one }
@@ -157,7 +179,7 @@ extension Polynomial {
     let ma = a.monomialContent
     let mb = b.monomialContent
     if !ma.isOne || !mb.isOne {
-      let rest = gcd(a.dividedExactly(by: ma), b.dividedExactly(by: mb))
+      let rest = try gcd(a.dividedExactly(by: ma), b.dividedExactly(by: mb), budget: budget)
       return rest.multiplied(by: Monomial.gcd(ma, mb))
     }
     var a = a
@@ -167,18 +189,18 @@ extension Polynomial {
       let va = a.variables
       let vb = b.variables
       if let v = va.subtracting(vb).min() {
-        a = a.content(in: v)
+        a = try a.content(in: v, budget: budget)
         if a.isConstant { return .one }
         continue
       }
       if let v = vb.subtracting(va).min() {
-        b = b.content(in: v)
+        b = try b.content(in: v, budget: budget)
         if b.isConstant { return .one }
         continue
       }
       break
     }
-    if a.terms.count == 1 || b.terms.count == 1 || a == b { return gcd(a, b) }
+    if a.terms.count == 1 || b.terms.count == 1 || a == b { return try gcd(a, b, budget: budget) }
     // Common variables, cheapest first (smallest degree sum).
     let vars = a.variables.sorted().map { x in (x, a.degree(in: x) + b.degree(in: x)) }
       .sorted { $0.1 < $1.1 }.map(\.0)
@@ -187,25 +209,25 @@ extension Polynomial {
     let an = a.normalized
     let bn = b.normalized
     for x in vars where provablyCoprime(an, bn, in: x) {
-      return gcd(a.content(in: x), b.content(in: x))
+      return try gcd(a.content(in: x, budget: budget), b.content(in: x, budget: budget), budget: budget)
     }
     // Otherwise the primitive PRS in the cheapest variable.
     let v = vars[0]
-    let ca = a.content(in: v)
-    let cb = b.content(in: v)
+    let ca = try a.content(in: v, budget: budget)
+    let cb = try b.content(in: v, budget: budget)
     let c = gcd(ca, cb)
     var f = ca.isOne ? a : a.divided(by: ca)!
     var g = cb.isOne ? b : b.divided(by: cb)!
     if f.degree(in: v) < g.degree(in: v) { swap(&f, &g) }
     while true {
-      let r = f.pseudoRemainder(g, in: v)
+      let r = try f.pseudoRemainder(g, in: v, budget: budget)
       if r.isZero { break }
       if r.degree(in: v) == 0 {
         g = .one
         break
       }
       f = g
-      let cr = r.content(in: v)
+      let cr = try r.content(in: v, budget: budget)
       g = (cr.isOne ? r : r.divided(by: cr)!).normalized
     }
     return (c * g).normalized

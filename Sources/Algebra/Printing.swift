@@ -266,8 +266,8 @@ extension RationalFunction {
   /// Rendered NUM/DEN, both factored (see `OutputFormat` and `Polynomial.factored()`).
   func render(_ style: Style) -> String {
     if isPolynomial { return numerator.render(style) }
-    let nf = numerator.factored()
-    let df = denominator.factored()
+    let nf = numerator.factoredForPrinting()
+    let df = denominator.factoredForPrinting()
     let total = nf.content / df.content
     let negative = total.sign < 0
     // Integer part of the content goes to the numerator, its denominator in front of the

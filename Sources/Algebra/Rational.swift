@@ -170,6 +170,18 @@ public struct Rational: Hashable, Comparable, Sendable, CustomStringConvertible,
     return numerator.signum() < 0 ? -magnitude : magnitude
   }
 
+  /// ⌊log₂|self|⌋ within one (from the bit widths of numerator and denominator), for
+  /// choosing a scale; nil for 0.
+  public var binaryMagnitude: Int? {
+    numerator.isZero ? nil : numerator.magnitude.bitWidth - denominator.magnitude.bitWidth
+  }
+
+  /// self · 2^k, exactly.
+  public func timesPowerOfTwo(_ k: Int) -> Rational {
+    if k >= 0 { return Rational(numerator << k, denominator) }
+    return Rational(numerator, denominator << (-k))
+  }
+
   public var description: String {
     denominator == 1 ? numerator.description : "\(numerator)/\(denominator)"
   }

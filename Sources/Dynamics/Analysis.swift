@@ -29,9 +29,17 @@ public struct StabilityAnalysis: Sendable {
       exact[name] = Rational.fromUserDouble(value)
     }
     numeric = try NumericCharacteristic(model: model, values: exact)
-    do { stableSet = try numeric.stableSet() } catch let e as RuleError { throw e } catch {
-      throw .stability("root finding failed: \(error)")
+    do { stableSet = try numeric.stableSet() } catch RuleError.stability(let m) {
+      throw .stability("\(m), at \(Self.describe(values))")
+    } catch let e as RuleError { throw e } catch {
+      throw .stability("root finding failed at \(Self.describe(values)): \(error)")
     }
+  }
+
+  /// "eta = 1e-320, beta = 0.9" (η first).
+  static func describe(_ values: [String: Double]) -> String {
+    values.keys.sorted { ($0 == UpdateRule.learningRate ? "" : $0) < ($1 == UpdateRule.learningRate ? "" : $1) }
+      .map { "\($0) = \(values[$0] ?? .nan)" }.joined(separator: ", ")
   }
 
   /// λ*, or nil if the stable set near 0 is empty or unbounded.
@@ -52,20 +60,33 @@ public struct StabilityAnalysis: Sendable {
   /// of the boundary polynomial that vanishes at the numeric threshold, solved for
   /// λ when its degree in λ is 1 or 2. Nil when no closed form exists (higher
   /// degree) or when there is no finite threshold.
+  ///
+  /// Bounded by `closedFormBudget` (the symbolic boundary polynomial and its
+  /// factorisation in every parameter can be expensive for large rules): nil when
+  /// it runs out, and the threshold is then reported as a number only.
   public func closedForm() -> ClosedForm? {
-    guard case let .interval(t, crossing) = stableSet else { return nil }
+    try? closedForm(budget: WorkBudget(Self.closedFormBudget))
+  }
+
+  /// Work budget of `closedForm()`, in coefficient products.
+  public static let closedFormBudget = 2_000_000
+
+  func closedForm(budget: WorkBudget) throws(BudgetExhausted) -> ClosedForm? {
+    guard case let .interval(t, crossing) = stableSet, !model.coefficients.isEmpty else { return nil }
     let lam = UpdateRule.curvature
     let symbolic: Polynomial?
     switch crossing {
     case .plusOne: symbolic = StateSpaceModel.value(of: model.coefficients, at: 1).numerator
     case .minusOne: symbolic = StateSpaceModel.value(of: model.coefficients, at: -1).numerator
-    case .complexPair: symbolic = StateSpaceModel.pairCrossing(model.matrix)?.numerator
+    case .complexPair:
+      guard model.matrix.count <= NumericCharacteristic.maximumExactPairDimension else { return nil }
+      symbolic = try StateSpaceModel.pairCrossing(model.matrix, budget: budget)?.numerator
     }
     guard let symbolic else { return nil }
     var exact: [String: Rational] = [:]
     for (k, v) in values { exact[k] = Rational.fromUserDouble(v) }
     var best: (Polynomial, Double)?
-    for factor in symbolic.factored().factors.map(\.base) where factor.degree(in: lam) >= 1 {
+    for factor in try symbolic.factored(budget: budget).factors.map(\.base) where factor.degree(in: lam) >= 1 {
       let numericFactor = factor.substituting(exact)
       let cs = numericFactor.coefficients(in: lam).map { ($0.constantValue ?? Rational(0)).doubleValue }
       var value = 0.0, scale = 0.0, power = 1.0

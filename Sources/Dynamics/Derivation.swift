@@ -13,6 +13,9 @@ public struct Derivation: Sendable {
   public let coefficients: [RationalFunction]
   /// Jury / Schur–Cohn conditions, each an expression that must be > 0.
   public let conditions: [(label: String, expression: RationalFunction)]
+  /// Set when the symbolic Jury conditions exceeded `conditionsBudget` (a rule with
+  /// many state variables and symbolic parameters): `conditions` is then empty.
+  public let conditionsOmitted: Bool
   public let analysis: StabilityAnalysis
   public let closedForm: ClosedForm?
 
@@ -47,7 +50,13 @@ public struct Derivation: Sendable {
     let symbolicModel = try StateSpaceModel(specializing: model, exact)
     stateMatrix = symbolicModel.matrix
     coefficients = symbolicModel.coefficients
-    conditions = Self.juryConditions(symbolicModel.coefficients)
+    if let c = try? Self.juryConditions(symbolicModel.coefficients, budget: WorkBudget(Self.conditionsBudget)) {
+      conditions = c
+      conditionsOmitted = false
+    } else {
+      conditions = []
+      conditionsOmitted = true
+    }
     let samples = Self.sampleValues(for: [UpdateRule.learningRate] + rule.parameters, given: given)
     self.samples = samples
     analysis = try StabilityAnalysis(model: model, values: given.merging(samples) { a, _ in a })
@@ -60,6 +69,14 @@ public struct Derivation: Sendable {
   /// Schur–Cohn inner conditions a_m² − a_0² > 0 for the reduced polynomials of
   /// degree n, n−1, …, 2 (Jury's table; together necessary and sufficient).
   static func juryConditions(_ c: [RationalFunction]) -> [(label: String, expression: RationalFunction)] {
+    (try? juryConditions(c, budget: nil)) ?? []
+  }
+
+  /// Work budget of the symbolic Jury conditions, in coefficient products.
+  public static let conditionsBudget = 2_000_000
+
+  /// `juryConditions(_:)` within a work budget.
+  static func juryConditions(_ c: [RationalFunction], budget: WorkBudget?) throws(BudgetExhausted) -> [(label: String, expression: RationalFunction)] {
     let n = c.count - 1
     guard n >= 1 else { return [] }
     var out: [(String, RationalFunction)] = []
@@ -71,10 +88,15 @@ public struct Derivation: Sendable {
     while level >= 2 {
       let m = q.count - 1
       let lead = q[m], low = q[0]
+      try budget.spendProduct(lead.workWeight + low.workWeight, lead.workWeight + low.workWeight)
       out.append(("Schur–Cohn, degree \(level): a\(level)² − a0² > 0", lead * lead - low * low))
       // reduced polynomial: (a_m q(z) − a_0 z^m q(1/z)) / z
       var next: [RationalFunction] = []
-      for j in 0..<m { next.append(lead * q[j + 1] - low * q[m - j - 1]) }
+      for j in 0..<m {
+        try budget.spendProduct(lead.workWeight, q[j + 1].workWeight)
+        try budget.spendProduct(low.workWeight, q[m - j - 1].workWeight)
+        next.append(lead * q[j + 1] - low * q[m - j - 1])
+      }
       q = next
       level -= 1
     }
@@ -87,8 +109,9 @@ extension StateSpaceModel {
   init(specializing model: StateSpaceModel, _ values: [String: Rational]) throws(RuleError) {
     rule = model.rule
     matrix = try model.specialized(values)
-    characteristicPolynomial = Self.characteristic(matrix)
-    coefficients = Self.coefficientsInZ(characteristicPolynomial)
+    let p = try Self.budgetedCharacteristic(matrix)
+    characteristicPolynomial = p
+    coefficients = Self.coefficientsInZ(p)
   }
 }
 

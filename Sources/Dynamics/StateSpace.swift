@@ -14,12 +14,16 @@ public struct StateSpaceModel: Sendable {
   public let rule: UpdateRule
   /// A[i][j] = ∂(new s_i)/∂(s_j), exactly.
   public let matrix: [[RationalFunction]]
-  /// det(zI − A), monic in z.
-  public let characteristicPolynomial: RationalFunction
-  /// Coefficients of p in z, ascending: p = Σ c[k] z^k; free of z.
+  /// det(zI − A), monic in z; nil when it is symbolic in too many parameters to
+  /// compute within `characteristicBudget` (then only numeric analyses, with every
+  /// parameter given, are possible, and no closed form is sought).
+  public let characteristicPolynomial: RationalFunction?
+  /// Coefficients of p in z, ascending: p = Σ c[k] z^k; free of z (empty when
+  /// `characteristicPolynomial` is nil).
   public let coefficients: [RationalFunction]
 
-  public var degree: Int { coefficients.count - 1 }
+  /// The number of state variables (the degree of p in z).
+  public var degree: Int { matrix.count }
 
   public init(rule: UpdateRule) throws(RuleError) {
     self.rule = rule
@@ -27,9 +31,9 @@ public struct StateSpaceModel: Sendable {
       rule.stateVariables.map { update.derivative(in: $0) }
     }
     self.matrix = matrix
-    let p = Self.characteristic(matrix)
+    let p = try? Self.budgetedCharacteristic(matrix)
     self.characteristicPolynomial = p
-    self.coefficients = Self.coefficientsInZ(p)
+    self.coefficients = p.map(Self.coefficientsInZ) ?? []
   }
 
   /// Replaces parameters (and possibly `eta`) by exact values.
@@ -43,6 +47,39 @@ public struct StateSpaceModel: Sendable {
 
   static func describe(_ values: [String: Rational]) -> String {
     values.keys.sorted().map { "\($0)=\(values[$0]!.doubleValue)" }.joined(separator: ", ")
+  }
+
+  /// Work budget of the exact characteristic polynomial (coefficient products; see
+  /// `WorkBudget`): ample for every rule of a few state variables and parameters
+  /// (AggMo with 20 buffers needs about a tenth of it), refused beyond.
+  public static let characteristicBudget = 5_000_000
+
+  /// `characteristic(_:)` within `characteristicBudget`.
+  static func budgetedCharacteristic(_ a: [[RationalFunction]]) throws(RuleError) -> RationalFunction {
+    let n = a.count
+    let z = RationalFunction.symbol(UpdateRule.rootVariable)
+    var m = a.map { $0.map { -$0 } }
+    for i in 0..<n { m[i][i] = m[i][i] + z }
+    do { return try determinant(m, budget: WorkBudget(characteristicBudget)) } catch {
+      throw .stability(
+        "the rule is too large for a symbolic derivation: its characteristic polynomial det(zI − A), with \(n) state variables and the parameters \(symbols(a)) symbolic, needs more than \(characteristicBudget) coefficient products; give parameters values (--param, --lr, --beta1)")
+    }
+  }
+
+  /// The symbols of a matrix besides λ, for messages.
+  static func symbols(_ a: [[RationalFunction]]) -> String {
+    let names = a.flatMap { $0.flatMap(\.variables) }.filter { $0 != UpdateRule.curvature }
+    let sorted = Set(names).sorted()
+    return sorted.isEmpty ? "(none)" : sorted.joined(separator: ", ")
+  }
+
+  /// det(zI − A) within a work budget.
+  static func characteristic(_ a: [[RationalFunction]], budget: WorkBudget) throws(BudgetExhausted) -> RationalFunction {
+    let n = a.count
+    let z = RationalFunction.symbol(UpdateRule.rootVariable)
+    var m = a.map { $0.map { -$0 } }
+    for i in 0..<n { m[i][i] = m[i][i] + z }
+    return try determinant(m, budget: budget)
   }
 
   static func characteristic(_ a: [[RationalFunction]]) -> RationalFunction {
@@ -76,6 +113,11 @@ public struct StateSpaceModel: Sendable {
 
   /// det(C₂(A) − I); for a 1×1 matrix there is no pair, and this is nil.
   static func pairCrossing(_ a: [[RationalFunction]]) -> RationalFunction? {
+    try? pairCrossing(a, budget: nil)
+  }
+
+  /// `pairCrossing(_:)` within a work budget.
+  static func pairCrossing(_ a: [[RationalFunction]], budget: WorkBudget?) throws(BudgetExhausted) -> RationalFunction? {
     let n = a.count
     guard n >= 2 else { return nil }
     var pairs: [(Int, Int)] = []
@@ -84,7 +126,7 @@ public struct StateSpaceModel: Sendable {
       pairs.map { q in a[p.0][q.0] * a[p.1][q.1] - a[p.0][q.1] * a[p.1][q.0] }
     }
     for k in 0..<pairs.count { c[k][k] = c[k][k] - RationalFunction(Polynomial.one) }
-    return determinant(c)
+    return try determinant(c, budget: budget)
   }
 }
 

@@ -34,6 +34,8 @@ public struct UpdateRule: Sendable, Hashable {
   public static let rootVariable = "z"
   public static let learningRate = "eta"
   static let reserved: Set<String> = ["lamda", "lambda", "z", "g"]
+  /// Most state variables in a rule (x included).
+  public static let maximumStateVariables = 24
 
   /// The rule as written.
   public let text: String
@@ -74,6 +76,9 @@ public struct UpdateRule: Sendable, Hashable {
       rhsTexts.append(parts[1].trimmingWhitespace())
     }
     guard lhsNames.contains("x") else { throw .syntax("the rule never updates the iterate: it needs an assignment x' = …") }
+    guard lhsNames.count <= Self.maximumStateVariables else {
+      throw .syntax("the rule has \(lhsNames.count) state variables: at most \(Self.maximumStateVariables) (its exact analysis costs about n⁴)")
+    }
     let state = Set(lhsNames)
 
     var assigned: [String: RationalFunction] = [:]
@@ -82,12 +87,14 @@ public struct UpdateRule: Sendable, Hashable {
     for (index, name) in lhsNames.enumerated() {
       let source = rhsTexts[index]
       guard !source.isEmpty else { throw .syntax("assignment to \(name)' has an empty right-hand side") }
-      let rewritten = try Self.rewriteGradients(source)
+      let (rewritten, positions) = try Self.rewriteGradients(source)
       var value: RationalFunction
       do {
-        value = try ExpressionParser.parse(rewritten)
+        value = try ExpressionParser.parse(rewritten, sourcePositions: positions)
+      } catch let AlgebraError.parse(message, position) {
+        throw .syntax("cannot parse \(Self.excerpt(source, around: position)) (assignment to \(name)'): \(message)")
       } catch {
-        throw .syntax("cannot parse \"\(source)\" (assignment to \(name)'): \(error)")
+        throw .syntax("cannot parse \(Self.excerpt(source, around: nil)) (assignment to \(name)'): \(error)")
       }
       for symbol in value.variables.sorted() {
         if symbol.hasSuffix("'") {
@@ -116,10 +123,28 @@ public struct UpdateRule: Sendable, Hashable {
     self.parameters = parameterNames.sorted()
   }
 
+  /// The right-hand side quoted for a message: whole when short, else the 60
+  /// characters around `position` with "…" where it is cut (positions in the message
+  /// still count from the start of the whole right-hand side).
+  static func excerpt(_ source: String, around position: Int?) -> String {
+    let chars = Array(source)
+    guard chars.count > 80 else { return "\"\(source)\"" }
+    let center = min(max(position ?? 0, 0), chars.count)
+    let lower = max(0, center - 30), upper = min(chars.count, center + 30)
+    return "\(lower > 0 ? "…" : "")\"\(String(chars[lower..<upper]))\"\(upper < chars.count ? "…" : "") (characters \(lower)–\(upper) of \(chars.count))"
+  }
+
   /// Rewrites `g` as `(lamda*x)` and `g(E)` as `(lamda*(E))` — parenthesised whole,
   /// so that `a/g(E)` and `g(E)^k` bind as they read; rejects a user-written `lamda`.
-  static func rewriteGradients(_ source: String) throws(RuleError) -> String {
+  /// Also returns, for each character of the result, the position in `source` it
+  /// comes from (for error messages).
+  static func rewriteGradients(_ source: String) throws(RuleError) -> (String, [Int]) {
     var out = ""
+    var positions: [Int] = []
+    func emit(_ s: String, from position: Int) {
+      out += s
+      positions += [Int](repeating: position, count: s.count)
+    }
     let chars = Array(source)
     var i = 0
     var depth = 0
@@ -136,36 +161,36 @@ public struct UpdateRule: Sendable, Hashable {
           var k = j
           while k < chars.count, chars[k].isWhitespace { k += 1 }
           if k < chars.count && chars[k] == "(" {
-            out += "(\(curvature)*"
+            emit("(\(curvature)*", from: i)
             gCalls.append(depth)
             j = k
           } else {
-            out += "(\(curvature)*x)"
+            emit("(\(curvature)*x)", from: i)
           }
         } else if word == curvature {
           throw .syntax("\"\(curvature)\" is reserved for the curvature; write the gradient as g or g(EXPR)")
         } else {
-          out += word
+          for (offset, ch) in word.enumerated() { emit(String(ch), from: i + offset) }
         }
         i = j
       } else if c.isNumber || c == "." {
         let j = numericLiteralEnd(chars, from: i, end: chars.count)
-        out += String(chars[i..<j])
+        for k in i..<j { emit(String(chars[k]), from: k) }
         i = j
       } else {
-        out.append(c)
+        emit(String(c), from: i)
         if c == "(" { depth += 1 }
         if c == ")" {
           depth -= 1
           if gCalls.last == depth {
-            out += ")"
+            emit(")", from: i)
             gCalls.removeLast()
           }
         }
         i += 1
       }
     }
-    return out
+    return (out, positions)
   }
 
   /// The end of the numeric literal starting at `i` (digits and points, then an

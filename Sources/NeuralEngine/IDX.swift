@@ -6,8 +6,9 @@ public struct IDXArray: Sendable, Equatable {
   public let shape: [Int]
   public let bytes: [UInt8]
   public init(shape: [Int], bytes: [UInt8]) throws {
-    guard shape.reduce(1, *) == bytes.count, shape.allSatisfy({ $0 >= 0 && $0 <= Int(Int32.max) }) else {
-      throw NeuralEngineError.shapeMismatch(what: "IDX array", expected: "\(shape.reduce(1, *)) bytes for shape \(shape)", got: "\(bytes.count)")
+    guard shape.allSatisfy({ $0 >= 0 && $0 <= Int(Int32.max) }), let count = IDX.product(shape), count == bytes.count else {
+      throw NeuralEngineError.shapeMismatch(
+        what: "IDX array", expected: "\(IDX.product(shape).map(String.init) ?? "more than 2⁶³") bytes for shape \(shape)", got: "\(bytes.count)")
     }
     self.shape = shape
     self.bytes = bytes
@@ -39,12 +40,23 @@ public enum IDX {
       let o = 4 + 4 * d
       shape.append(Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]))
     }
-    let expected = shape.reduce(1, *)
     let have = b.count - 4 - 4 * dims
-    guard have == expected else {
-      throw NeuralEngineError.corruptIDX(path: path, reason: "shape \(shape) needs \(expected) data bytes, file has \(have)")
+    guard let expected = product(shape), have == expected else {
+      let needs = product(shape).map { "\($0)" } ?? "more than 2⁶³"
+      throw NeuralEngineError.corruptIDX(path: path, reason: "shape \(shape) needs \(needs) data bytes, file has \(have)")
     }
     return try IDXArray(shape: shape, bytes: Array(b[(4 + 4 * dims)...]))
+  }
+
+  /// The product of the dimensions, nil when it overflows (a header that lies).
+  public static func product(_ shape: [Int]) -> Int? {
+    var p = 1
+    for d in shape {
+      let (r, overflow) = p.multipliedReportingOverflow(by: d)
+      if overflow { return nil }
+      p = r
+    }
+    return p
   }
 
   /// The IDX encoding of an array.

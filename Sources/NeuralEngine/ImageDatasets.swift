@@ -20,6 +20,9 @@ public enum FashionMNIST {
     guard images.shape.count == 3, labels.shape.count == 1, images.shape[0] == labels.shape[0] else {
       throw NeuralEngineError.corruptIDX(path: ip, reason: "images \(images.shape) and labels \(labels.shape) do not pair up")
     }
+    guard images.shape[1] == 28, images.shape[2] == 28 else {
+      throw NeuralEngineError.corruptIDX(path: ip, reason: "images of \(images.shape[1])×\(images.shape[2]) pixels, expected Fashion-MNIST's 28×28")
+    }
     if let bad = labels.bytes.first(where: { $0 > 9 }) {
       throw NeuralEngineError.corruptIDX(path: lp, reason: "label \(bad), expected 0...9")
     }

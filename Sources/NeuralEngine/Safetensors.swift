@@ -77,19 +77,33 @@ public enum Safetensors {
   /// - Throws: `.corruptSafetensors` naming what is wrong (truncated, bad JSON,
   ///   offsets outside the data, unsupported dtype, shape/size disagreement).
   public static func load<T: BLASScalar>(from path: String, as _: T.Type = T.self) throws -> [String: Tensor<T>] {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw NeuralEngineError.unreadableFile(path: path, reason: "no such file or not readable")
-    }
-    return try decode([UInt8](data), path: path).tensors
+    try decode(readFile(path), path: path).tensors
   }
 
   /// The "__metadata__" strings of a file.
   public static func metadata(from path: String) throws -> [String: String] {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw NeuralEngineError.unreadableFile(path: path, reason: "no such file or not readable")
-    }
-    let r: (tensors: [String: Tensor<Double>], metadata: [String: String]) = try decode([UInt8](data), path: path)
+    let r: (tensors: [String: Tensor<Double>], metadata: [String: String]) = try decode(readFile(path), path: path)
     return r.metadata
+  }
+
+  /// Largest safetensors file read: 16 GiB.
+  public static let fileLimit = 1 << 34
+
+  static func readFile(_ path: String) throws -> [UInt8] {
+    do { return [UInt8](try InputFile.read(path, what: "the safetensors file", limit: fileLimit, allowEmpty: true)) } catch {
+      throw NeuralEngineError.unreadableFile(path: path, reason: error.reason)
+    }
+  }
+
+  /// A non-negative integer from the JSON header (a shape entry or an offset), exactly:
+  /// nil for a fraction, a negative number, or one beyond 2⁵³ (no file has that many bytes).
+  static func headerInteger(_ v: Any) -> Int? {
+    // JSON true/false also arrive as NSNumber (of C type "c"); they are not sizes.
+    guard let number = v as? NSNumber, !["c", "B"].contains(String(cString: number.objCType)) else { return nil }
+    let d = number.doubleValue
+    guard d.isFinite, d >= 0, d <= 9_007_199_254_740_992, d == d.rounded() else { return nil }
+    let i = number.int64Value
+    return Double(i) == d ? Int(i) : Int(d)
   }
 
   public static func decode<T: BLASScalar>(_ b: [UInt8], path: String = "<memory>") throws -> (tensors: [String: Tensor<T>], metadata: [String: String]) {
@@ -97,7 +111,10 @@ public enum Safetensors {
     guard b.count >= 8 else { throw bad("truncated: \(b.count) bytes, expected at least the 8-byte header length") }
     var n: UInt64 = 0
     for i in 0..<8 { n |= UInt64(b[i]) << (8 * UInt64(i)) }
-    guard n <= UInt64(b.count - 8) else { throw bad("truncated: header of \(n) bytes but only \(b.count - 8) follow") }
+    guard n <= UInt64(b.count - 8) else {
+      let hint = b.starts(with: [0x93] + Array("NUMPY".utf8)) ? " (it is a NumPy .npy file)" : (b[8...].first == UInt8(ascii: "{") ? "" : " (is it a safetensors file?)")
+      throw bad("truncated: its first 8 bytes give a header of \(n) bytes but only \(b.count - 8) follow\(hint)")
+    }
     let headerEnd = 8 + Int(n)
     let object: Any
     do { object = try JSONSerialization.jsonObject(with: Data(b[8..<headerEnd])) } catch {
@@ -120,11 +137,11 @@ public enum Safetensors {
         let shapeAny = entry["shape"] as? [Any], let offsAny = entry["data_offsets"] as? [Any], offsAny.count == 2
       else { throw bad("tensor \(name) lacks dtype, shape or data_offsets") }
       let shape = try shapeAny.map { v -> Int in
-        guard let i = (v as? NSNumber)?.intValue, i >= 0 else { throw bad("tensor \(name) has shape entry \(v)") }
+        guard let i = headerInteger(v) else { throw bad("tensor \(name) has shape entry \(v), expected a non-negative integer") }
         return i
       }
       let offs = try offsAny.map { v -> Int in
-        guard let i = (v as? NSNumber)?.intValue, i >= 0 else { throw bad("tensor \(name) has offset \(v)") }
+        guard let i = headerInteger(v) else { throw bad("tensor \(name) has offset \(v), expected a non-negative integer") }
         return i
       }
       let size: Int
@@ -133,12 +150,15 @@ public enum Safetensors {
       case "F64": size = 8
       default: throw bad("tensor \(name) has dtype \(dtype); supported: F32, F64")
       }
-      let count = shape.reduce(1, *)
       guard offs[0] <= offs[1], offs[1] <= dataLength else {
         throw bad("truncated: tensor \(name) spans bytes \(offs[0])..<\(offs[1]) of a \(dataLength)-byte data section")
       }
-      guard offs[1] - offs[0] == count * size else {
-        throw bad("tensor \(name): shape \(shape) of \(dtype) needs \(count * size) bytes, offsets give \(offs[1] - offs[0])")
+      // The shape is checked against the bytes it claims, with overflow checks (a header may lie).
+      guard let count = IDX.product(shape), case let (bytes, false) = count.multipliedReportingOverflow(by: size),
+        offs[1] - offs[0] == bytes
+      else {
+        let needs = IDX.product(shape).flatMap { c in c.multipliedReportingOverflow(by: size).overflow ? nil : "\(c * size)" } ?? "more than 2⁶³"
+        throw bad("tensor \(name): shape \(shape) of \(dtype) needs \(needs) bytes, offsets give \(offs[1] - offs[0])")
       }
       var scalars = [T](repeating: 0, count: count)
       let start = headerEnd + offs[0]
@@ -184,6 +204,9 @@ public enum Safetensors {
         throw NeuralEngineError.shapeMismatch(what: "\(path)", expected: "a tensor named \(b.name)", got: "tensors \(tensors.keys.sorted())")
       }
       guard t.shape == b.shape else { throw NeuralEngineError.shapeMismatch(what: "\(b.name) in \(path)", expected: "\(b.shape)", got: "\(t.shape)") }
+      if let k = t.scalars.firstIndex(where: { !$0.isFinite }) {
+        throw NeuralEngineError.invalidArgument(name: "\(b.name)[\(k)] in \(path)", value: "\(t.scalars[k])", expected: "finite weights")
+      }
       p.replaceSubrange(b.range, with: t.scalars)
     }
     let extra = Set(tensors.keys).subtracting(layout.blocks.map(\.name))

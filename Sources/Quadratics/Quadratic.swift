@@ -48,6 +48,9 @@ public struct Quadratic: Sendable {
 
   /// A dense symmetric A, row-major n×n (see `init(matrix:b:)`).
   public init(flat a: [Double], n: Int, b: [Double]? = nil) throws {
+    guard n <= Self.maximumDenseDimension else {
+      throw QuadraticError("the matrix is \(n)×\(n): at most \(Self.maximumDenseDimension)×\(Self.maximumDenseDimension) (a dense A costs n³ per eigendecomposition)")
+    }
     guard n > 0, a.count == n * n else {
       throw QuadraticError("the matrix has \(a.count) entries: expected \(n)×\(n) = \(n * n)")
     }
@@ -74,13 +77,20 @@ public struct Quadratic: Sendable {
     self.b = b ?? [Double](repeating: 0, count: n)
   }
 
+  /// Largest size of `randomSPD`: its Gram–Schmidt construction takes about 2n³
+  /// flops in plain Swift loops (about 2 s at n = 1000 on this project's machines).
+  public static let maximumRandomDimension = 1000
+
   /// A seeded random symmetric positive definite A = Q diag(λ) Qᵀ of size n with
   /// condition number κ: λᵢ = κ^{i/(n−1)}, geometrically spaced from 1 to κ, and Q
   /// orthogonal, from Gram–Schmidt (applied twice) on a matrix of N(0, 1) entries
   /// drawn from `SeededGenerator(seed:)`. Same seed, same matrix.
-  /// - Throws: `QuadraticError` for n < 1, κ < 1 or not finite, or n = 1 with κ ≠ 1.
+  /// - Throws: `QuadraticError` for n outside 1…`maximumRandomDimension`, κ < 1 or not
+  ///   finite, or n = 1 with κ ≠ 1.
   public static func randomSPD(dimension n: Int, condition kappa: Double, seed: UInt64) throws -> Quadratic {
-    guard n >= 1 else { throw QuadraticError("invalid --random-spd \(n): expected a size ≥ 1") }
+    guard n >= 1, n <= maximumRandomDimension else {
+      throw QuadraticError("invalid --random-spd \(n): expected a size in 1…\(maximumRandomDimension) (the construction costs n³)")
+    }
     guard kappa.isFinite, kappa >= 1 else { throw QuadraticError("invalid --condition \(kappa): expected a finite number ≥ 1") }
     guard n > 1 || kappa == 1 else { throw QuadraticError("invalid --condition \(kappa): a 1×1 matrix has condition number 1") }
     let lambdas = (0..<n).map { n == 1 ? 1 : pow(kappa, Double($0) / Double(n - 1)) }
@@ -172,16 +182,23 @@ public struct Quadratic: Sendable {
 // MARK: - Reading a Hessian from a file
 
 extension Quadratic {
+  /// Largest dimension of a dense A (from a file or `randomSPD`): 2000, i.e. 32 MB of
+  /// doubles and one symmetric eigendecomposition of about a second per change of P.
+  public static let maximumDenseDimension = 2000
+
   /// Reads A (and optionally b) from a file: JSON `{"matrix": [[...], ...], "b": [...]}`
   /// or a 2-D NumPy `.npy` array (little-endian float64 or float32, C or Fortran order).
+  /// A file is read as .npy when it starts with the .npy magic or its name ends in
+  /// `.npy`, else as JSON.
   /// - Throws: `QuadraticError` naming the file for an unreadable file, a malformed
   ///   document, or a matrix that `init(matrix:b:)` rejects.
   public static func load(path: String) throws -> Quadratic {
     let data: Data
-    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-      throw QuadraticError("cannot read \(path): \(error.localizedDescription)")
+    // The largest JSON document a 2000 × 2000 matrix needs is ~100 MB of text.
+    do { data = try InputFile.read(path, what: "the Hessian file", limit: 1 << 30) } catch {
+      throw QuadraticError(error.description + " (expected a 2-D .npy array or JSON {\"matrix\": [[...], ...]})")
     }
-    if data.starts(with: [0x93] + Array("NUMPY".utf8)) {
+    if data.starts(with: [0x93] + Array("NUMPY".utf8)) || path.lowercased().hasSuffix(".npy") {
       let (values, rows, cols) = try NPY.read(data, path: path)
       guard rows == cols else { throw QuadraticError("\(path): the array is \(rows)×\(cols): expected a square matrix") }
       do { return try Quadratic(flat: values, n: rows) } catch let e as QuadraticError {
@@ -197,6 +214,9 @@ extension Quadratic {
       throw QuadraticError(
         "\(path): not a 2-D .npy array and not JSON of the form {\"matrix\": [[...], ...], \"b\": [...]} (\(Self.describe(error)))")
     }
+    guard file.matrix.count <= maximumDenseDimension else {
+      throw QuadraticError("\(path): the matrix has \(file.matrix.count) rows: at most \(maximumDenseDimension) (a dense A costs n³ per eigendecomposition)")
+    }
     do { return try Quadratic(matrix: file.matrix, b: file.b) } catch let e as QuadraticError {
       throw QuadraticError("\(path): \(e.description)")
     }
@@ -205,31 +225,44 @@ extension Quadratic {
   static func describe(_ error: any Error) -> String {
     switch error as? DecodingError {
     case let .keyNotFound(key, _): "missing key \"\(key.stringValue)\""
-    case let .typeMismatch(_, ctx): "wrong type at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))"
-    case .dataCorrupted: "malformed JSON"
+    case let .typeMismatch(_, ctx): "wrong type at \(ctx.codingPath.map(\.stringValue).joined(separator: ".")): \(ctx.debugDescription)"
+    case let .valueNotFound(_, ctx): "missing value at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))"
+    case let .dataCorrupted(ctx):
+      ctx.codingPath.isEmpty ? "malformed JSON: \(ctx.debugDescription)" : "bad value at \(ctx.codingPath.map(\.stringValue).joined(separator: ".")): \(ctx.debugDescription)"
     default: "\(error)"
     }
   }
 }
 
 /// A minimal reader of NumPy's .npy format (version 1–3 headers) for 2-D real arrays.
+/// Nothing in the header is trusted: the version, the header length, the element type
+/// and every dimension are checked, the element count is computed with overflow checks
+/// and held against `Quadratic.maximumDenseDimension` and the bytes that follow.
 enum NPY {
   static func read(_ data: Data, path: String) throws -> (values: [Double], rows: Int, cols: Int) {
     let bytes = [UInt8](data)
     func fail(_ why: String) -> QuadraticError { QuadraticError("\(path): unreadable .npy file: \(why)") }
-    guard bytes.count >= 10 else { throw fail("truncated header") }
+    guard bytes.starts(with: [0x93] + Array("NUMPY".utf8)) else {
+      throw fail("it does not start with the .npy magic \\x93NUMPY (is it a .npy file?)")
+    }
+    guard bytes.count >= 10 else { throw fail("truncated header (\(bytes.count) bytes)") }
     let major = bytes[6]
     let headerLength: Int
     let start: Int
-    if major == 1 {
+    switch major {
+    case 1:
       headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
       start = 10
-    } else {
-      guard bytes.count >= 12 else { throw fail("truncated header") }
+    case 2, 3:
+      guard bytes.count >= 12 else { throw fail("truncated header (\(bytes.count) bytes)") }
       headerLength = (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
       start = 12
+    default:
+      throw fail("format version \(major).\(bytes[7]): expected 1, 2 or 3")
     }
-    guard bytes.count >= start + headerLength else { throw fail("truncated header") }
+    guard bytes.count - start >= headerLength else {
+      throw fail("the header says it is \(headerLength) bytes long but the file has \(bytes.count - start) after the preamble")
+    }
     guard let header = String(bytes: bytes[start..<(start + headerLength)], encoding: .utf8) else { throw fail("header is not text") }
     func field(_ key: String) -> String? {
       guard let r = header.range(of: "'\(key)':") else { return nil }
@@ -240,14 +273,20 @@ enum NPY {
     guard let q2 = afterQuote.firstIndex(of: "'") else { throw fail("malformed 'descr'") }
     let descr = String(afterQuote[..<q2])
     let fortran = field("fortran_order")?.hasPrefix("True") ?? false
-    guard let shapeField = field("shape"), let open = shapeField.firstIndex(of: "("), let close = shapeField.firstIndex(of: ")") else {
+    guard let shapeField = field("shape"), let open = shapeField.firstIndex(of: "("), let close = shapeField.firstIndex(of: ")"), open < close else {
       throw fail("no 'shape' in the header")
     }
-    let dims = shapeField[shapeField.index(after: open)..<close].split(separator: ",").compactMap {
-      Int($0.trimmingCharacters(in: .whitespaces))
+    let entries = shapeField[shapeField.index(after: open)..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+      .filter { !$0.isEmpty }
+    var dims: [Int] = []
+    for e in entries {
+      guard let d = Int(e), d >= 0 else { throw fail("shape entry \(e) in (\(entries.joined(separator: ", "))): expected a non-negative integer") }
+      dims.append(d)
     }
-    guard dims.count == 2 else { throw fail("the array has shape \(dims): expected a 2-D matrix") }
+    guard dims.count == 2 else { throw fail("the array has shape (\(entries.joined(separator: ", "))): expected a 2-D matrix") }
     let (rows, cols) = (dims[0], dims[1])
+    let limit = Quadratic.maximumDenseDimension
+    guard rows <= limit, cols <= limit else { throw fail("the array is \(rows)×\(cols): at most \(limit)×\(limit) (a dense A costs n³ per eigendecomposition)") }
     let width: Int
     switch descr {
     case "<f8", "=f8": width = 8
@@ -255,9 +294,12 @@ enum NPY {
     default: throw fail("element type '\(descr)': expected little-endian float64 ('<f8') or float32 ('<f4')")
     }
     let body = start + headerLength
-    guard bytes.count >= body + rows * cols * width else { throw fail("the data is shorter than \(rows)×\(cols) values") }
-    var values = [Double](repeating: 0, count: rows * cols)
-    for k in 0..<(rows * cols) {
+    let count = rows * cols  // ≤ 2000², no overflow
+    guard bytes.count - body >= count * width else {
+      throw fail("the data holds \(bytes.count - body) bytes: expected \(rows)×\(cols) values of \(width) bytes = \(count * width)")
+    }
+    var values = [Double](repeating: 0, count: count)
+    for k in 0..<count {
       var bits: UInt64 = 0
       for j in 0..<width { bits |= UInt64(bytes[body + k * width + j]) << (8 * UInt64(j)) }
       let v = width == 8 ? Double(bitPattern: bits) : Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits)))

@@ -82,11 +82,23 @@ public struct SimulationSettings: Sendable {
   /// A fixed P (positive, n entries) for a preconditioned method from step 0 on:
   /// the method is then exactly its frozen recurrence on P⁻¹A throughout.
   public var fixedPreconditioner: [Double]?
+  /// Record every k-th step (and the last, and the step of divergence); 1 records
+  /// every step. The run still takes every step.
+  public var every: Int
+
+  /// Most recorded steps besides the initial state (about 100 MB of rows); longer runs
+  /// thin with `every`.
+  public static let maximumRecords = 1_000_000
+  /// Most work of the eigendecompositions of a dense preconditioned run, in n³ units
+  /// (one symmetric eigendecomposition of P^{-1/2}AP^{-1/2} per recorded step whose P
+  /// changed): 5·10¹⁰, e.g. 780 decompositions at n = 400, about a minute here.
+  public static let maximumSpectrumWork = 5e10
 
   public init(
     steps: Int, x0: [Double], momentum0: [Double]? = nil, secondMoment0: [Double]? = nil,
-    freezePreconditioner: Bool = false, fixedPreconditioner: [Double]? = nil
+    freezePreconditioner: Bool = false, fixedPreconditioner: [Double]? = nil, every: Int = 1
   ) {
+    self.every = every
     self.fixedPreconditioner = fixedPreconditioner
     self.steps = steps
     self.x0 = x0
@@ -110,10 +122,22 @@ public enum EmpiricalGrowth {
   public static func estimate(squaredNorms norms2: [Double]) -> Double? {
     var logs: [Double] = []
     for t in 1..<max(1, norms2.count) {
-      let pair = norms2[t] + norms2[t - 1]
-      guard pair.isFinite, pair > 1e-280 else { break }
-      logs.append(0.5 * log(pair))
+      guard let l = pairLog(norms2[t], norms2[t - 1]) else { break }
+      logs.append(l)
     }
+    return estimate(pairLogs: logs, spacing: 1)
+  }
+
+  /// log Nₜ = ½ log(‖gₜ‖² + ‖gₜ₋₁‖²), nil when not finite or tiny (< 1e-280).
+  public static func pairLog(_ n2: Double, _ previous: Double) -> Double? {
+    let pair = n2 + previous
+    guard pair.isFinite, pair > 1e-280 else { return nil }
+    return 0.5 * log(pair)
+  }
+
+  /// The same estimate from log Nₜ at every `spacing`-th step (t = spacing, 2·spacing,
+  /// …, up to the first unusable one): exp(slope/spacing).
+  public static func estimate(pairLogs logs: [Double], spacing: Int) -> Double? {
     guard logs.count >= 4 else { return nil }
     let window = Array(logs[(logs.count / 2)...])
     let k = Double(window.count)
@@ -124,7 +148,7 @@ public enum EmpiricalGrowth {
       sxy += (Double(i) - meanT) * (y - meanY)
       sxx += (Double(i) - meanT) * (Double(i) - meanT)
     }
-    return exp(sxy / sxx)
+    return exp(sxy / sxx / Double(max(spacing, 1)))
   }
 }
 
@@ -186,6 +210,13 @@ extension Quadratic {
   func checkSettings(_ settings: SimulationSettings) throws {
     let n = dimension
     guard settings.steps >= 0 else { throw QuadraticError("invalid --steps \(settings.steps): expected an integer ≥ 0") }
+    guard settings.every >= 1 else { throw QuadraticError("invalid --every \(settings.every): expected an integer ≥ 1") }
+    let m = SimulationSettings.maximumRecords
+    guard settings.steps / settings.every <= m else {
+      let k = (settings.steps + m - 1) / m
+      throw QuadraticError(
+        "--steps \(settings.steps) would record \(settings.steps / settings.every) steps (every \(settings.every == 1 ? "step" : "\(settings.every)th step")): at most \(m); give --every \(max(k, 2)) or more to record every k-th step")
+    }
     for (name, v) in [("x0", settings.x0), ("m0", settings.momentum0), ("nu0", settings.secondMoment0)] {
       guard let v else { continue }
       guard v.count == n else { throw QuadraticError("--\(name) has \(v.count) entries: expected \(n) (or one, broadcast)") }
@@ -201,12 +232,26 @@ extension Quadratic {
     let plain = try preconditionedSpectrum(nil)
     let sharpness = plain.values.last ?? 0
 
+    let every = settings.every
+    if case .dense = hessian, stepper.isPreconditioned, !settings.freezePreconditioner, settings.fixedPreconditioner == nil {
+      let decompositions = Double(settings.steps / every + 2)
+      let work = decompositions * pow(Double(n), 3)
+      guard work <= SimulationSettings.maximumSpectrumWork else {
+        let k = Int((Double(settings.steps) * pow(Double(n), 3) / SimulationSettings.maximumSpectrumWork).rounded(.up)) + 1
+        throw QuadraticError(
+          "a preconditioned method on a dense \(n)×\(n) A needs one eigendecomposition per recorded step (P changes every step): \(Int(decompositions)) of them, \(String(format: "%.2g", work)) n³-flops, more than \(String(format: "%.2g", SimulationSettings.maximumSpectrumWork)); give --every \(k) or more, fewer --steps, or --freeze-preconditioner")
+      }
+    }
+
     var x = settings.x0
     let x0Norm = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
     let bound = 1e150 * max(1, x0Norm)
     var records: [SimulationRecord] = []
-    records.reserveCapacity(settings.steps + 1)
-    var gradNorms2: [Double] = []
+    records.reserveCapacity(settings.steps / every + 2)
+    // log Nₜ at the steps t = every, 2·every, … (for the empirical growth rate)
+    var pairLogs: [Double] = []
+    var pairsUsable = true
+    var previousGNorm2 = Double.nan
     var diverged = false
     var cachedP: [Double]? = nil
     var cachedSpectrum = plain
@@ -224,25 +269,30 @@ extension Quadratic {
       } else if stepper.isPreconditioned && g.allSatisfy(\.isFinite) {
         p = stepper.pendingPreconditioner(gradient: g)
       }
+      let validP = p.flatMap { p in p.allSatisfy({ $0.isFinite && $0 > 0 }) ? p : nil }
+      if let validP { lastP = validP }
+      if t > 0 && t % every == 0 && pairsUsable {
+        if let l = EmpiricalGrowth.pairLog(gNorm2, previousGNorm2) { pairLogs.append(l) } else { pairsUsable = false }
+      }
+      previousGNorm2 = gNorm2
+      guard t % every == 0 || t == settings.steps || overflow else { continue }
       // The spectrum of P^{-1/2}AP^{-1/2}, recomputed only when P changes.
       var pNorm2: Double? = nil
       var spectrum = plain
-      if let p, p.allSatisfy({ $0.isFinite && $0 > 0 }) {
+      if let p = validP {
         pNorm2 = p.reduce(0) { $0 + $1 * $1 }
         if p != cachedP {
           cachedSpectrum = try preconditionedSpectrum(p)
           cachedP = p
         }
         spectrum = cachedSpectrum
-        lastP = p
       }
       var component = 0.0
-      for i in 0..<n { component += spectrum.top[i] * (pNorm2 == nil ? 1 : p![i].squareRoot()) * xt[i] }
+      for i in 0..<n { component += spectrum.top[i] * (validP.map { $0[i].squareRoot() } ?? 1) * xt[i] }
       records.append(
         SimulationRecord(
           step: t, loss: loss(xt), xNorm2: xNorm2, gradNorm2: gNorm2, preconditionerNorm2: pNorm2,
           preconditionedSharpness: pNorm2 == nil ? nil : spectrum.values.last, topComponent: component))
-      gradNorms2.append(gNorm2)
       if overflow {
         diverged = true
         break
@@ -251,12 +301,16 @@ extension Quadratic {
 
     var predicted: Double? = nil
     if stepper.isPreconditioned == (lastP != nil) {
+      if let lastP, lastP != cachedP {
+        cachedSpectrum = try preconditionedSpectrum(lastP)
+        cachedP = lastP
+      }
       let values = lastP == nil ? plain.values : cachedSpectrum.values
       predicted = try? Self.largestGrowthFactor(values, stepper.growthFactor)
     }
     return SimulationResult(
       method: method, threshold: threshold, sharpness: sharpness, records: records, diverged: diverged,
-      divergedAt: diverged ? records.last?.step : nil, growthRate: EmpiricalGrowth.estimate(squaredNorms: gradNorms2),
+      divergedAt: diverged ? records.last?.step : nil, growthRate: EmpiricalGrowth.estimate(pairLogs: pairLogs, spacing: every),
       predictedGrowthRate: predicted, finalParameters: x, finalState: nil, finalRuleState: nil)
   }
 

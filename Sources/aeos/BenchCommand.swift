@@ -20,11 +20,11 @@ struct Bench: ParsableCommand {
 
   @Flag(help: "Print one JSON document.") var json = false
   @Option(help: "float32 or float64.") var dtype: DType = .float32
-  @Option(help: "Training examples (1...60000).") var n = 5000
+  @Option(parsing: .unconditional, help: "Training examples (1...60000).") var n = 5000
   @Option(help: "Layer widths, comma-separated, 784 first and 10 last.") var widths = "784,200,200,200,10"
-  @Option(name: .customLong("chunk-size"), help: "Examples per chunk and worker (default 500).") var chunkSize: Int?
-  @Option(help: "Timed repetitions (after 2 warm-ups).") var repeats = 10
-  @Option(help: "Worker threads, each on its own part of the data with single-threaded BLAS (default: one per core; 1: chunks in sequence with multi-threaded BLAS).")
+  @Option(name: .customLong("chunk-size"), parsing: .unconditional, help: "Examples per chunk and worker (default 500).") var chunkSize: Int?
+  @Option(parsing: .unconditional, help: "Timed repetitions (after 2 warm-ups).") var repeats = 10
+  @Option(parsing: .unconditional, help: "Worker threads, each on its own part of the data with single-threaded BLAS (default: one per core; 1: chunks in sequence with multi-threaded BLAS).")
   var threads: Int?
 
   func validate() throws {

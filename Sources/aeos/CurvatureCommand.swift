@@ -26,9 +26,9 @@ struct CurvatureCommand: ParsableCommand {
   @Option(help: ArgumentHelp("A safetensors weights file instead of a run folder.", valueName: "file.safetensors")) var weights: String?
   @OptionGroup(title: "Model (with --weights, when the file does not describe it)") var modelOptions: ModelOptions
   @OptionGroup(title: "Data (with --weights)") var dataOptions: DataOptions
-  @Option(name: .customLong("top-k"), help: "Eigenvalues of H (and of P⁻¹H) to report (default: 1).") var topK: Int = 1
+  @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Eigenvalues of H (and of P⁻¹H) to report (default: 1).") var topK: Int = 1
   @Option(parsing: .unconditional, help: "Relative residual at which Lanczos stops (default: 1e-6).") var tolerance: Double = 1e-6
-  @Option(name: .customLong("max-iterations"), help: "Lanczos iterations at most per spectrum (default: 300).") var maxIterations: Int = 300
+  @Option(name: .customLong("max-iterations"), parsing: .unconditional, help: "Lanczos iterations at most per spectrum (default: 300).") var maxIterations: Int = 300
   @Option(help: ArgumentHelp("Write H's top-k eigenvectors as a k × p float64 .npy file.", valueName: "file.npy")) var eigenvectors: String?
   @Flag(help: "Print one JSON document.") var json = false
 
@@ -43,6 +43,7 @@ struct CurvatureCommand: ParsableCommand {
   }
 
   func run() throws {
+    if let eigenvectors { try checkWritable(eigenvectors) }
     let report: CurvatureReport
     do {
       if let directory {

@@ -43,7 +43,7 @@ struct Growth: ParsableCommand {
   @Option(parsing: .unconditional, help: "One eigenvalue λ.") var eigenvalue: Double?
   @Option(parsing: .unconditional, help: "Start of a range of eigenvalues.") var from: Double?
   @Option(parsing: .unconditional, help: "End of the range.") var to: Double?
-  @Option(help: "Number of evenly spaced points in [from, to] (≥ 2).") var points: Int?
+  @Option(parsing: .unconditional, help: "Number of evenly spaced points in [from, to] (≥ 2).") var points: Int?
   @Flag(help: "Read --eigenvalue/--from/--to as multiples of the threshold.") var relative = false
   @Flag(help: "Print one JSON document.") var json = false
   @Flag(help: "Print CSV (eigenvalue,factor).") var csv = false
@@ -64,16 +64,27 @@ struct Growth: ParsableCommand {
   }
 
   func run() throws {
+    if let plot { try checkWritable(plot) }
     let lr = optimizerOptions.learningRate
     let subject = try subjectOptions.subject(optimizerOptions, lr: lr)
     var lambdas: [Double]
     if let eigenvalue { lambdas = [eigenvalue] } else {
       let (a, b, n) = (from ?? 0, to ?? 1, points ?? 2)
-      lambdas = (0..<n).map { a + (b - a) * Double($0) / Double(n - 1) }
+      // a(1 − s) + b·s: no overflow where b − a would overflow (--from -1e308 --to 1e308)
+      lambdas = (0..<n).map { k in
+        let s = Double(k) / Double(n - 1)
+        return k == n - 1 ? b : a * (1 - s) + b * s
+      }
     }
     if relative {
       let t = try ThresholdReport(subject: subject, lr: lr).threshold
-      lambdas = lambdas.map { $0 * t }
+      lambdas = try lambdas.map { x in
+        let scaled = x * t
+        guard scaled.isFinite else {
+          throw TheoryError("--relative: \(formatHuman(x)) × the threshold \(formatHuman(t)) is beyond the range of a double (1.8e308)")
+        }
+        return scaled
+      }
     }
     let report = try GrowthReport(subject: subject, lr: lr, eigenvalues: lambdas)
     if let plot {
@@ -113,7 +124,8 @@ struct Derive: ParsableCommand {
     if let lr { values["eta"] = lr }
     let report: DeriveReport
     if let rule = subjectOptions.rule {
-      if let beta1, values["beta"] == nil { values["beta"] = beta1 }
+      let parameters = try RuleCache.model(for: rule).rule.parameters
+      for note in try resolveBeta(parameters: &values, beta1: beta1, ruleParameters: parameters) { printError("note: \(note)") }
       report = try DeriveReport(label: rule, isRule: true, rule: rule, values: values)
     } else {
       let name = subjectOptions.optimizer ?? ""

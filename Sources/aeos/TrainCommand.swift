@@ -50,13 +50,13 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("nu0"), help: ArgumentHelp("Initial second moment ν from a safetensors file with a tensor \"nu\" (e.g. an adam run's optimizer.safetensors); required for frozen-adam.", valueName: "file.safetensors"))
   var nu0File: String?
 
-  @Option(name: .customLong("batch-size"), help: "Minibatches of this size from a seeded permutation per epoch (default: full batch).")
+  @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Minibatches of this size from a seeded permutation per epoch (default: full batch).")
   var batchSize: Int?
 
-  @Option(name: .customLong("warmup-steps"), help: "Linear learning-rate warm-up: η_t = η·min(1, (t+1)/W) (default: 0, none).")
+  @Option(name: .customLong("warmup-steps"), parsing: .unconditional, help: "Linear learning-rate warm-up: η_t = η·min(1, (t+1)/W) (default: 0, none).")
   var warmupSteps: Int?
 
-  @Option(help: "Steps to run (default: 1000).")
+  @Option(parsing: .unconditional, help: "Steps to run (default: 1000).")
   var steps: Int?
 
   @Option(name: .customLong("target-loss"), parsing: .unconditional, help: "Stop once the training loss is at or below this.")
@@ -65,16 +65,16 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("target-accuracy"), parsing: .unconditional, help: "Stop once the training accuracy is at or above this, in (0, 1].")
   var targetAccuracy: Double?
 
-  @Option(name: .customLong("track-every"), help: "Measure the curvature every k steps (default: 10).")
+  @Option(name: .customLong("track-every"), parsing: .unconditional, help: "Measure the curvature every k steps (default: 10).")
   var trackEvery: Int?
 
-  @Option(name: .customLong("top-k"), help: "Record the top-k eigenvalues of the governing operator (default: 1).")
+  @Option(name: .customLong("top-k"), parsing: .unconditional, help: "Record the top-k eigenvalues of the governing operator (default: 1).")
   var topK: Int?
 
-  @Option(name: .customLong("curvature-n"), help: "Measure the curvature on the first M training examples (default: all n).")
+  @Option(name: .customLong("curvature-n"), parsing: .unconditional, help: "Measure the curvature on the first M training examples (default: all n).")
   var curvatureN: Int?
 
-  @Option(name: .customLong("freeze-preconditioner-at"), help: "From this step on, fix P at the one that step applies (Figure 16 of the AEoS paper).")
+  @Option(name: .customLong("freeze-preconditioner-at"), parsing: .unconditional, help: "From this step on, fix P at the one that step applies (Figure 16 of the AEoS paper).")
   var freezePreconditionerAt: Int?
 
   @Flag(name: .customLong("lambda-min"), help: "Also record λ_min(H) on tracked steps.")
@@ -89,16 +89,16 @@ struct Train: ParsableCommand {
   @Option(name: .customLong("lanczos-tolerance"), parsing: .unconditional, help: "Lanczos stops when ‖Hv − θv‖ ≤ tol·|θ₁| (default: 1e-4).")
   var lanczosTolerance: Double?
 
-  @Option(name: .customLong("lanczos-iterations"), help: "Lanczos iterations at most per measurement (default: 100).")
+  @Option(name: .customLong("lanczos-iterations"), parsing: .unconditional, help: "Lanczos iterations at most per measurement (default: 100).")
   var lanczosIterations: Int?
 
-  @Option(name: .customLong("checkpoint-every"), help: "Write the checkpoint every this many steps, besides the end and signals (default: 100).")
+  @Option(name: .customLong("checkpoint-every"), parsing: .unconditional, help: "Write the checkpoint every this many steps, besides the end and signals (default: 100).")
   var checkpointEvery: Int?
 
-  @Option(help: "Engine workers, one part of the data each (default: one per core). Results are bit-identical for one count.")
+  @Option(parsing: .unconditional, help: "Engine workers, one part of the data each (default: one per core). Results are bit-identical for one count.")
   var threads: Int?
 
-  @Option(name: .customLong("chunk-size"), help: "Examples per chunk and worker (default: 500).")
+  @Option(name: .customLong("chunk-size"), parsing: .unconditional, help: "Examples per chunk and worker (default: 500).")
   var chunkSize: Int?
 
   @Flag(help: "No progress display; only the summary.")
@@ -123,6 +123,7 @@ struct Train: ParsableCommand {
   }
 
   func validate() throws {
+    if out.isEmpty { throw ValidationError("--out is empty: give the run folder") }
     if force && resume { throw ValidationError("--force and --resume exclude each other: --force starts over, --resume continues") }
     if resume {
       let given = runFlagsGiven
@@ -141,9 +142,14 @@ struct Train: ParsableCommand {
   /// The resolved configuration of a fresh run.
   func config() throws -> TrainConfig {
     var h = optimizerOptions.hyperparameters(lr: optimizerOptions.learningRate)
-    if methodOptions.rule != nil, let b = optimizerOptions.beta1 { h.beta1 = b }
     var params = try methodOptions.parameterValues()
-    if methodOptions.rule != nil, params["beta"] == nil, let b = optimizerOptions.beta1 { params["beta"] = b }
+    if let rule = methodOptions.rule {
+      if let b = optimizerOptions.beta1 { h.beta1 = b }
+      optimizerOptions.noteIgnoredForRule()
+      for note in try resolveBeta(parameters: &params, beta1: optimizerOptions.beta1, ruleParameters: RuleCache.model(for: rule).rule.parameters) {
+        printError("note: \(note)")
+      }
+    }
     var c = TrainConfig(method: MethodSpec(optimizer: methodOptions.optimizer, rule: methodOptions.rule, parameters: params, hyperparameters: h))
     c.model = modelOptions.spec
     c.data = dataOptions.spec
@@ -169,9 +175,8 @@ struct Train: ParsableCommand {
     c.checkpointEvery = checkpointEvery ?? c.checkpointEvery
     c.threads = threads ?? c.threads
     c.chunkSize = chunkSize ?? c.chunkSize
-    if let kind = OptimizerKind(rawValue: methodOptions.optimizer ?? ""), !kind.usesMomentum, optimizerOptions.beta1 != nil {
-      printError("note: --beta1 is ignored for \(kind.rawValue), which has no momentum")
-    }
+    if let kind = OptimizerKind(rawValue: methodOptions.optimizer ?? "") { optimizerOptions.noteIgnored(for: kind, use: .run) }
+    for note in c.inapplicableNotes(modelFlags: modelOptions.given, dataFlags: dataOptions.given) { printError("note: \(note)") }
     return c
   }
 

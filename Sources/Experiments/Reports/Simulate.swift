@@ -68,6 +68,8 @@ public struct SimulateReport: Sendable {
   public let dimension: Int
   public let result: SimulationResult
   public let frozen: Bool
+  /// Notes for stderr (a flag that was given but does not apply).
+  public private(set) var notes: [String] = []
 
   /// Builds the quadratic and the optimizer and runs the simulation.
   /// - Parameters: lists as typed on the command line (nil: defaults x₀ = 1, m₀ = 0, ν₀ = 0).
@@ -75,7 +77,7 @@ public struct SimulateReport: Sendable {
   ///   quadratic or file, or bad initial vectors.
   public init(
     optimizer name: String, hyperparameters h: Hyperparameters, source: QuadraticSource, steps: Int,
-    x0: String? = nil, m0: String? = nil, nu0: String? = nil, freezePreconditioner: Bool = false
+    x0: String? = nil, m0: String? = nil, nu0: String? = nil, freezePreconditioner: Bool = false, every: Int = 1
   ) throws {
     guard let kind = OptimizerKind(rawValue: name) else {
       throw TheoryError("unknown optimizer \"\(name)\": expected one of \(OptimizerKind.allNames)")
@@ -91,7 +93,7 @@ public struct SimulateReport: Sendable {
       steps: steps, x0: try Self.initialX(x0, n),
       momentum0: try m0.map { try parseNumberList($0, flag: "--m0", count: n) },
       secondMoment0: try nu0.map { try parseNumberList($0, flag: "--nu0", count: n) },
-      freezePreconditioner: freezePreconditioner && kind.isPreconditioned)
+      freezePreconditioner: freezePreconditioner && kind.isPreconditioned, every: every)
     self.kind = kind
     self.rule = nil
     self.hyperparameters = h
@@ -108,13 +110,11 @@ public struct SimulateReport: Sendable {
   ///   vectors, missing, unknown or non-finite parameters, a bad lr, quadratic or x₀.
   public init(
     rule text: String, parameters: [String: Double], beta1: Double? = nil, lr: Double, source: QuadraticSource,
-    steps: Int, x0: String? = nil
+    steps: Int, x0: String? = nil, every: Int = 1
   ) throws {
     try Self.checkSteps(steps)
     var values = parameters
-    if let beta1, values["beta"] == nil, try RuleProgram(parsing: text).parameters.contains("beta") {
-      values["beta"] = beta1
-    }
+    notes = try resolveBeta(parameters: &values, beta1: beta1, ruleParameters: try RuleProgram(parsing: text).parameters)
     let rule = try RuleOptimizer(rule: text, parameters: values, lr: lr)
     let q = try source.quadratic()
     let n = q.dimension
@@ -124,7 +124,7 @@ public struct SimulateReport: Sendable {
     self.source = source
     self.dimension = n
     self.frozen = false
-    self.result = try q.simulate(rule, SimulationSettings(steps: steps, x0: try Self.initialX(x0, n)))
+    self.result = try q.simulate(rule, SimulationSettings(steps: steps, x0: try Self.initialX(x0, n), every: every))
   }
 
   static func checkSteps(_ steps: Int) throws {
@@ -212,7 +212,7 @@ public struct SimulateReport: Sendable {
     if r.diverged {
       lines.append("diverged at step \(r.divergedAt ?? 0) (‖x‖ beyond 1e150·max(1, ‖x₀‖))")
     } else {
-      lines.append("not diverged in \(r.records.count - 1) steps; final loss \(formatHuman(r.records.last?.loss ?? .nan))")
+      lines.append("not diverged in \(r.records.last?.step ?? 0) steps; final loss \(formatHuman(r.records.last?.loss ?? .nan))")
     }
     lines.append("max ‖∇f‖² = \(formatHuman(peak)) (initial \(formatHuman(r.records.first?.gradNorm2 ?? .nan)))")
     lines.append(

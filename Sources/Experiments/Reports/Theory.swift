@@ -8,6 +8,8 @@ public struct TheorySubject: Sendable {
   }
   public let source: Source
   public let recurrence: Recurrence
+  /// Notes for stderr (a flag that was given but does not apply).
+  public var notes: [String] = []
 
   /// Builds the subject for a named optimizer: its frozen recurrence comes from
   /// `Optimizers` (and its threshold from `Dynamics`).
@@ -16,7 +18,7 @@ public struct TheorySubject: Sendable {
       throw TheoryError("unknown optimizer \"\(name)\": expected one of \(OptimizerKind.allNames), or --rule \"RULES\"")
     }
     try h.validate(for: kind)
-    return TheorySubject(source: .optimizer(kind, h), recurrence: kind.frozenRecurrence(h))
+    return TheorySubject(source: .optimizer(kind, h), recurrence: kind.frozenRecurrence(h), notes: [])
   }
 
   /// A user-written rule; `beta` may come from `--beta1` when not given by `--param`.
@@ -26,11 +28,11 @@ public struct TheorySubject: Sendable {
     for name in values.keys where !model.rule.parameters.contains(name) {
       throw TheoryError("--param \(name): the rule has no parameter \"\(name)\"; its parameters are: \(model.rule.parameters.isEmpty ? "(none)" : model.rule.parameters.joined(separator: ", "))")
     }
-    if let beta1, values["beta"] == nil, model.rule.parameters.contains("beta") { values["beta"] = beta1 }
+    let notes = try resolveBeta(parameters: &values, beta1: beta1, ruleParameters: model.rule.parameters)
     for (name, v) in values where !v.isFinite {
       throw TheoryError("--param \(name)=\(v): expected a finite number")
     }
-    return TheorySubject(source: .rule(text), recurrence: Recurrence(name: "rule", rule: text, parameters: values))
+    return TheorySubject(source: .rule(text), recurrence: Recurrence(name: "rule", rule: text, parameters: values), notes: notes)
   }
 
   public var quantity: String {
@@ -62,6 +64,21 @@ public struct TheorySubject: Sendable {
     case let .rule(text): text
     }
   }
+}
+
+/// Sets a rule's parameter `beta` from `--beta1`: refused when `--param beta` sets it
+/// too; a note when the rule has no parameter `beta`.
+/// - Returns: the notes for stderr.
+public func resolveBeta(parameters: inout [String: Double], beta1: Double?, ruleParameters: [String]) throws -> [String] {
+  guard let beta1 else { return [] }
+  if let p = parameters["beta"] {
+    throw TheoryError("--beta1 \(formatHuman(beta1)) and --param beta=\(formatHuman(p)) both set the rule's beta: give one of them")
+  }
+  guard ruleParameters.contains("beta") else {
+    return ["--beta1 is ignored: the rule has no parameter beta (its parameters: \(ruleParameters.isEmpty ? "none" : ruleParameters.joined(separator: ", ")))"]
+  }
+  parameters["beta"] = beta1
+  return []
 }
 
 /// A user-facing error with a message that names the bad value.
@@ -153,7 +170,8 @@ public struct GrowthReport: Sendable {
       + (threshold.map { "; threshold \(formatHuman($0))" } ?? "")]
     lines.append("eigenvalue           growth factor ρ")
     for p in points {
-      lines.append(formatHuman(p.eigenvalue).padding(toLength: 21, withPad: " ", startingAt: 0) + formatHuman(p.factor))
+      let e = formatHuman(p.eigenvalue)
+      lines.append(e + String(repeating: " ", count: max(1, 21 - e.count)) + formatHuman(p.factor))
     }
     return lines.joined(separator: "\n")
   }
@@ -243,8 +261,13 @@ public struct DeriveReport: Sendable {
     jsonIn(.text)
   }
 
+  static let omittedNote =
+    "(omitted: in symbolic form they need more than \(Derivation.conditionsBudget) coefficient products; give parameters values with --param, --lr or --beta1 to see them)"
+
   public func jsonIn(_ f: OutputFormat) -> JSONValue {
     let d = derivation
+    var extra: [(String, JSONValue)] = []
+    if d.conditionsOmitted { extra.append(("conditions_omitted", .string(Self.omittedNote))) }
     return .object([
       (isRule ? "rule" : "optimizer", .string(label)),
       ("state_variables", .array(d.rule.stateVariables.map { .string($0) })),
@@ -253,7 +276,7 @@ public struct DeriveReport: Sendable {
       ("conditions", .array(d.conditions.map { .string(condition($0.expression, f)) })),
       ("stable_interval", .string(stableInterval(f))),
       ("threshold", .optional(d.closedForm?.formatted(f) ?? d.analysis.threshold.map { JSONValue.format($0) })),
-    ])
+    ] + extra)
   }
 
   func condition(_ e: RationalFunction, _ f: OutputFormat) -> String {
@@ -271,6 +294,7 @@ public struct DeriveReport: Sendable {
     lines.append("  " + polynomialInZ(f))
     lines.append("stability conditions (Jury / Schur–Cohn, all roots in |z| < 1):")
     for c in d.conditions { lines.append("  \(c.label):  \(condition(c.expression, f))") }
+    if d.conditionsOmitted { lines.append("  " + Self.omittedNote) }
     lines.append("stable interval: \(stableInterval(f))")
     if let t = d.analysis.threshold {
       lines.append("threshold: \(d.closedForm?.formatted(f) ?? "(no closed form)")" + "  [= \(formatHuman(t)) at \(valuesDescription)]")

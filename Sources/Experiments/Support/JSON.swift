@@ -82,5 +82,7 @@ public indirect enum JSONValue: Sendable, Equatable {
 /// Human-readable numbers: 12 significant digits, as DESIGN.md asks.
 public func formatHuman(_ x: Double) -> String {
   guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
+  // Integers print as themselves (%.12g would too), without Foundation's slow formatter.
+  if x == x.rounded(), abs(x) < 1e12 { return x == 0 ? (x.sign == .minus ? "-0" : "0") : String(Int(x)) }
   return String(format: "%.12g", x)
 }

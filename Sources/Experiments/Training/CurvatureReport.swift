@@ -87,6 +87,7 @@ public struct CurvatureReport: Sendable {
     func run<T: BLASScalar>(_: T.Type) throws -> CurvatureReport {
       let (train, _) = try data.load(seed: seed, as: T.self)
       let m = try spec.build(inputShape: train.featureShape, classes: train.classes)
+      try checkFitsInMemory(parameters: m.parameterCount, scalarSize: MemoryLayout<T>.size, lanczosIterations: maxIterations, topK: topK)
       let objective = try Objective(model: m, data: train, loss: lossKind)
       let x: [T] = try Safetensors.loadParameters(from: path, layout: m.layout)
       return try measure(

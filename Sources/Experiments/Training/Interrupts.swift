@@ -18,6 +18,14 @@ public enum Interrupts {
     pendingSignal.store(0, ordering: .relaxed)
     signal(SIGINT, recordSignal)
     signal(SIGTERM, recordSignal)
+    // A process can start with these signals blocked (a parent's mask is inherited
+    // through fork and exec; a test runner blocks them): unblock them on this thread, so
+    // the handlers run at all.
+    var set = sigset_t()
+    sigemptyset(&set)
+    sigaddset(&set, SIGINT)
+    sigaddset(&set, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &set, nil)
   }
 
   /// Restores the default actions.

@@ -75,11 +75,13 @@ public final class RunFolder {
     }
   }
 
+  /// Largest run file read (metrics.jsonl of a long run included).
+  static let readLimit = 1 << 33
+
   func read(_ name: String) throws -> Data {
-    guard let data = FileManager.default.contents(atPath: file(name)) else {
-      throw TrainingError("cannot read \(file(name)): no such file or not readable")
+    do { return try InputFile.read(file(name), what: "the run file", limit: Self.readLimit, allowEmpty: true) } catch {
+      throw TrainingError(error.description)
     }
-    return data
   }
 
   public func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: file(name)) }

@@ -271,6 +271,27 @@ public struct TrainConfig: Codable, Sendable, Equatable {
     guard chunkSize >= 1 else { throw TrainingError("invalid --chunk-size \(chunkSize): expected an integer ≥ 1") }
   }
 
+  /// Notes for the model and data flags given that this configuration does not use:
+  /// `--depth`/`--width` with the CNN, `--cnn-scale` with an fc net, `--data-dir`
+  /// and `--balanced` with synthetic data.
+  public func inapplicableNotes(modelFlags: Set<String>, dataFlags: Set<String>) -> [String] {
+    var notes: [String] = []
+    switch model.kind {
+    case .fc:
+      if modelFlags.contains("--cnn-scale") { notes.append("--cnn-scale is ignored: it scales the CNN (--model cnn), and the model is fc") }
+    case .cnn:
+      for flag in ["--depth", "--width"] where modelFlags.contains(flag) {
+        notes.append("\(flag) is ignored: it shapes the fc net, and the model is the paper's CNN (--cnn-scale scales it)")
+      }
+    }
+    if data.source == .synthetic {
+      for flag in ["--data-dir", "--balanced"] where dataFlags.contains(flag) {
+        notes.append("\(flag) is ignored with --data synthetic (it applies to data files)")
+      }
+    }
+    return notes
+  }
+
   /// The learning-rate schedule: linear warm-up over `warmupSteps`, else constant.
   public var schedule: LearningRateSchedule { warmupSteps > 0 ? .linearWarmup(steps: warmupSteps) : .constant }
 
@@ -307,9 +328,36 @@ public struct TrainConfig: Codable, Sendable, Equatable {
 
   /// Reads the settings of a config.json (its provenance is ignored).
   public static func read(configJSON data: Data, path: String) throws -> TrainConfig {
+    guard !data.isEmpty else { throw TrainingError("\(path) is empty: expected the JSON configuration that `aeos train` writes") }
     do { return try decoder().decode(TrainConfig.self, from: data) } catch {
-      throw TrainingError("\(path) is not a training configuration this version can read: \(error)")
+      throw TrainingError("\(path) is not a training configuration this version can read: \(describeDecoding(error))")
     }
+  }
+}
+
+/// Refuses a model whose run cannot fit in this machine's memory: the parameters, the
+/// gradient and the optimizer's state in the run's precision (about 6 vectors of p) and
+/// the Lanczos basis in float64 (one vector of p per iteration, plus the warm starts).
+/// - Throws: `TrainingError` naming the parameter count, the memory needed and the memory there is.
+public func checkFitsInMemory(parameters p: Int, scalarSize: Int, lanczosIterations: Int, topK: Int) throws {
+  let bytes = Double(p) * (Double(scalarSize) * 6 + 8 * Double(lanczosIterations + 3 * topK + 4))
+  let available = Double(ProcessInfo.processInfo.physicalMemory)
+  guard bytes <= 0.8 * available else {
+    throw TrainingError(
+      "the model has \(p) parameters: a run needs about \(String(format: "%.3g", bytes / 1_073_741_824)) GiB (6 vectors in its precision and \(lanczosIterations + 3 * topK + 4) float64 vectors for Lanczos), more than 80 % of this machine's \(String(format: "%.3g", available / 1_073_741_824)) GiB; use a smaller --width or --depth, or fewer --lanczos-iterations")
+  }
+}
+
+/// A JSON decoding error in words: the key path and what was wrong.
+func describeDecoding(_ error: any Error) -> String {
+  func path(_ c: [any CodingKey]) -> String { c.isEmpty ? "the top level" : c.map(\.stringValue).joined(separator: ".") }
+  switch error as? DecodingError {
+  case let .keyNotFound(key, ctx): return "missing key \"\(key.stringValue)\" at \(path(ctx.codingPath))"
+  case let .typeMismatch(type, ctx): return "\(path(ctx.codingPath)) is not of type \(type)"
+  case let .valueNotFound(type, ctx): return "\(path(ctx.codingPath)) is null, expected \(type)"
+  case let .dataCorrupted(ctx):
+    return ctx.codingPath.isEmpty ? "it is not valid JSON (truncated or damaged?)" : "bad value at \(path(ctx.codingPath)): \(ctx.debugDescription)"
+  default: return "\(error)"
   }
 }
 

@@ -57,6 +57,8 @@ public final class Trainer<T: BLASScalar & OptimizerScalar> {
     let (train, test) = try config.data.load(seed: config.seed, as: T.self)
     self.train = train
     model = try config.model.build(inputShape: train.featureShape, classes: train.classes)
+    try checkFitsInMemory(
+      parameters: model.parameterCount, scalarSize: MemoryLayout<T>.size, lanczosIterations: config.lanczosIterations, topK: config.topK)
     let objective = try Objective(model: model, data: train, loss: config.loss, chunkSize: config.chunkSize, threads: config.threads)
     self.objective = objective
     if let m = config.curvatureN, m < train.count {

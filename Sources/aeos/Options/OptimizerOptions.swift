@@ -51,11 +51,46 @@ struct OptimizerOptions: ParsableArguments {
       biasCorrection: biasCorrection, padamP: padamP ?? d.padamP)
   }
 
+  /// Where the hyper-parameters go: a threshold or growth factor (which comes from the
+  /// recurrence the method freezes to) or a run of the method itself.
+  enum Use { case theory, run }
+
+  /// The flags given that `kind` does not use, each with the reason.
+  func ignored(for kind: OptimizerKind, use: Use) -> [(flag: String, reason: String)] {
+    let t = kind.traits
+    let name = kind.rawValue
+    var out: [(String, String)] = []
+    if beta1 != nil && !kind.usesMomentum { out.append(("--beta1", "\(name), which has no momentum")) }
+    let frozen = "the threshold of \(name): it is that of the recurrence \(name) freezes to, which depends on η and β₁ only"
+    func second(_ flag: String, _ given: Bool, _ uses: Bool, _ why: String) {
+      guard given else { return }
+      if !uses { out.append((flag, "\(name), \(why)")) } else if use == .theory { out.append((flag, frozen)) }
+    }
+    second("--beta2", beta2 != nil, kind.usesBeta2, kind.isPreconditioned ? "whose second moment has no decay β₂" : "which has no second moment")
+    second("--eps", eps != nil, kind.isPreconditioned, "which has no preconditioner")
+    second("--bias-correction", biasCorrection, t.biasCorrection, "which has no bias correction")
+    second("--padam-p", padamP != nil, t.root == .padam, "which is not padam")
+    if weightDecay != nil && !t.decoupledDecay { out.append(("--weight-decay", "\(name) (only adamw decays the weights)")) }
+    return out
+  }
+
+  /// Notes on stderr for every flag given that `kind` does not use.
+  func noteIgnored(for kind: OptimizerKind, use: Use) {
+    for (flag, reason) in ignored(for: kind, use: use) { printError("note: \(flag) is ignored for \(reason)") }
+  }
+
+  /// Notes on stderr for every hyper-parameter flag given with --rule besides --lr and
+  /// --beta1 (a rule's parameters come from --param; --beta1 is handled with them).
+  func noteIgnoredForRule() {
+    let given = [("--beta2", beta2 != nil), ("--eps", eps != nil), ("--weight-decay", weightDecay != nil), ("--bias-correction", biasCorrection), ("--padam-p", padamP != nil)]
+    for (flag, isGiven) in given where isGiven {
+      printError("note: \(flag) is ignored with --rule: a rule's parameters are set by --param NAME=VALUE")
+    }
+  }
+
   /// Warns on stderr when --beta1 is given to a method without momentum.
   func noteIgnoredBeta(for name: String) {
-    if beta1 != nil, let kind = OptimizerKind(rawValue: name), !kind.usesMomentum {
-      printError("note: --beta1 is ignored for \(name), which has no momentum")
-    }
+    if let kind = OptimizerKind(rawValue: name) { noteIgnored(for: kind, use: .theory) }
   }
 }
 
@@ -76,24 +111,18 @@ struct SubjectOptions: ParsableArguments {
     if optimizer != nil && !params.isEmpty { throw ValidationError("--param applies to --rule; built-in optimizers take --beta1, --weight-decay, …") }
   }
 
+  /// The --param values; a name given twice, `eta`, or a value that is not a finite
+  /// number is refused.
   func parameterValues() throws -> [String: Double] {
-    var out: [String: Double] = [:]
-    for p in params {
-      let parts = p.split(separator: "=", maxSplits: 1).map(String.init)
-      guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("malformed --param \"\(p)\": expected NAME=VALUE") }
-      let name = parts[0].trimmingCharacters(in: .whitespaces)
-      guard name != "eta" else { throw ValidationError("--param eta: the learning rate is set by --lr") }
-      guard let v = Double(parts[1].trimmingCharacters(in: .whitespaces)), v.isFinite else {
-        throw ValidationError("malformed --param \(name)=\(parts[1]): expected a finite number")
-      }
-      out[name] = v
-    }
-    return out
+    try parseParameterAssignments(params)
   }
 
   func subject(_ o: OptimizerOptions, lr: Double) throws -> TheorySubject {
     if let rule {
-      return try TheorySubject.rule(rule, parameters: parameterValues(), beta1: o.beta1)
+      o.noteIgnoredForRule()
+      let subject = try TheorySubject.rule(rule, parameters: parameterValues(), beta1: o.beta1)
+      for note in subject.notes { printError("note: \(note)") }
+      return subject
     }
     let name = optimizer ?? ""
     o.noteIgnoredBeta(for: name)

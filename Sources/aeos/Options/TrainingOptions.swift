@@ -14,19 +14,28 @@ struct ModelOptions: ParsableArguments {
   @Option(help: "fc (fully connected) or cnn (the AEoS paper's CNN) (default: fc).")
   var model: ModelSpec.Kind?
 
-  @Option(help: "Hidden layers of the fc net (default: 2).")
+  @Option(parsing: .unconditional, help: "Hidden layers of the fc net (default: 2).")
   var depth: Int?
 
-  @Option(help: "Units per hidden layer of the fc net (default: 200).")
+  @Option(parsing: .unconditional, help: "Units per hidden layer of the fc net (default: 200).")
   var width: Int?
 
   @Option(help: "tanh, relu, elu, softplus or gelu (default: tanh for fc; the CNN uses relu unless given).")
   var activation: Activation?
 
-  @Option(name: .customLong("cnn-scale"), help: "Divide the CNN's channels and units by this, for small test runs (default: 1, the paper's CNN).")
+  @Option(name: .customLong("cnn-scale"), parsing: .unconditional, help: "Divide the CNN's channels and units by this, for small test runs (default: 1, the paper's CNN).")
   var cnnScale: Int?
 
   var anyGiven: Bool { model != nil || depth != nil || width != nil || activation != nil || cnnScale != nil }
+
+  /// The flags given, by name (for notes on flags that do not apply).
+  var given: Set<String> {
+    var s = Set<String>()
+    if depth != nil { s.insert("--depth") }
+    if width != nil { s.insert("--width") }
+    if cnnScale != nil { s.insert("--cnn-scale") }
+    return s
+  }
 
   var spec: ModelSpec {
     let d = ModelSpec()
@@ -44,13 +53,13 @@ struct DataOptions: ParsableArguments {
   @Option(name: .customLong("data-dir"), help: ArgumentHelp("The data files' folder: CIFAR-10's unpacked cifar-10-batches-bin (required for cifar10), or Fashion-MNIST's (default: /usr/share/datasets/fashion-mnist).", valueName: "dir"))
   var dataDirectory: String?
 
-  @Option(help: "Training examples: the first n, or class-balanced with --balanced (default: 1000).")
+  @Option(parsing: .unconditional, help: "Training examples: the first n, or class-balanced with --balanced (default: 1000).")
   var n: Int?
 
   @Flag(help: "Choose the n training examples class-balanced (seeded) instead of the first n.")
   var balanced = false
 
-  @Option(name: .customLong("test-n"), help: "Test examples, the first of the test file; 0 for none (default: 1000).")
+  @Option(name: .customLong("test-n"), parsing: .unconditional, help: "Test examples, the first of the test file; 0 for none (default: 1000).")
   var testN: Int?
 
   @Option(help: "mse (½‖f(x) − y‖² on one-hot targets, as in the paper) or ce (softmax cross-entropy) (default: mse).")
@@ -59,11 +68,19 @@ struct DataOptions: ParsableArguments {
   @Option(help: "float32 or float64 (default: float32).")
   var dtype: DType?
 
-  @Option(help: "Seed of the initial weights, the balanced subset, synthetic data and minibatch order (default: 0).")
+  @Option(parsing: .unconditional, help: "Seed of the initial weights, the balanced subset, synthetic data and minibatch order (default: 0).")
   var seed: UInt64?
 
   var anyGiven: Bool {
     data != nil || dataDirectory != nil || n != nil || balanced || testN != nil || loss != nil || dtype != nil || seed != nil
+  }
+
+  /// The flags given, by name (for notes on flags that do not apply).
+  var given: Set<String> {
+    var s = Set<String>()
+    if dataDirectory != nil { s.insert("--data-dir") }
+    if balanced { s.insert("--balanced") }
+    return s
   }
 
   var spec: DataSpec {
