@@ -1,5 +1,5 @@
 # AEoS toolkit. `make demo` and `make test` do everything on a fresh machine.
-APT_PACKAGES := liblapacke-dev libgsl-dev libopenblas-dev zlib1g-dev pkg-config dataset-fashion-mnist
+APT_PACKAGES := liblapacke-dev libgsl-dev libopenblas-dev zlib1g-dev pkg-config dataset-fashion-mnist librsvg2-bin
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 AEOS := .build/release/aeos
@@ -25,8 +25,9 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product aeos $(CPU_FLAGS)
 
+# The main job; leaves its report (report.md, SVG figures, CSV traces) in aeos-verify-report/.
 demo: build
-	$(AEOS) verify
+	$(AEOS) verify --report aeos-verify-report
 
 # Tests are compiled with optimisation (-O keeps preconditions and overflow checks;
 # @testable still works): the suite runs real training through the README's

@@ -10,6 +10,6 @@ struct AEoS: ParsableCommand {
     abstract: "Stability theory of neural-network optimizers: thresholds, growth factors, simulations, measurements.",
     version: toolkitVersion,
     subcommands: [
-      Threshold.self, Growth.self, Derive.self, Simulate.self, Train.self, CurvatureCommand.self, VerifyCommand.self, NotebookCommand.self, Bench.self,
+      Threshold.self, Growth.self, Derive.self, Simulate.self, Train.self, CurvatureCommand.self, CompareCommand.self, VerifyCommand.self, NotebookCommand.self, Bench.self,
     ])
 }
