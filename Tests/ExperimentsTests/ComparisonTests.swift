@@ -138,6 +138,27 @@ enum SyntheticRuns {
     }
   }
 
+  /// A label names the method, η and what else differs between the rows; a feature
+  /// switched off (full batch, no warm-up) is not named, a numeric setting always is;
+  /// rows that would read the same name what tells them apart (here the steps).
+  @Test func labelsNameWhatDiffers() throws {
+    let root = SyntheticRuns.temporaryFolder("labels")
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    var warm = SyntheticRuns.config("adam", lr: 1e-3)
+    warm.warmupSteps = 100
+    var beta = SyntheticRuns.config("adam", lr: 1e-3)
+    beta.method.hyperparameters.beta2 = 0.99
+    var longer = SyntheticRuns.config("adam", lr: 1e-3)
+    longer.steps = 5000
+    let configs = [SyntheticRuns.config("adam", lr: 1e-3), SyntheticRuns.config("adam", lr: 1e-3, batchSize: 64), warm, beta, longer]
+    for (i, c) in configs.enumerated() { try SyntheticRuns.write("\(root)/\(i)", config: c, ratios: [0.5, 1.0]) }
+    let c = Comparison(runs: try configs.indices.map { try LoadedRun(path: "\(root)/\($0)") })
+    #expect(c.rows.map(\.label) == [
+      "adam η = 0.001, beta2 0.999, steps 1000", "adam η = 0.001, beta2 0.999, batch-size 64", "adam η = 0.001, beta2 0.999, warmup-steps 100",
+      "adam η = 0.001, beta2 0.99", "adam η = 0.001, beta2 0.999, steps 5000",
+    ])
+  }
+
   /// Seeds that disagree give a `mixed` status and verdict, each seed's own kept; a
   /// diverged run still compares; a run without summary.json is partial.
   @Test func divergedPartialAndMixed() throws {

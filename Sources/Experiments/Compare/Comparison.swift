@@ -56,10 +56,22 @@ public struct Comparison: Sendable {
         for k in Set(a.keys).union(b.keys) where a[k] != b[k] { varying.insert(k) }
       }
     }
-    rows = zip(groups, fields).map { runs, f in
-      let extra = f.filter { varying.contains($0.0) && !Self.unlabelled.contains($0.0) && !$0.0.hasPrefix("param ") }
-      return Self.row(runs, label: ([Self.methodLabel(runs[0].config)] + extra.map { "\($0.0) \($0.1)" }).joined(separator: ", "))
+    var labels = zip(groups, fields).map { runs, f in
+      let extra = f.filter { k, v in
+        varying.contains(k) && !Self.unlabelled.contains(k) && !k.hasPrefix("param ") && Self.switchedOff[k] != v
+      }
+      return ([Self.methodLabel(runs[0].config)] + extra.map { "\($0.0) \($0.1)" }).joined(separator: ", ")
     }
+    // Rows that would read the same (they differ only in, say, the number of steps)
+    // name what tells them apart after all.
+    for label in Set(labels) {
+      let same = labels.indices.filter { labels[$0] == label }
+      guard same.count > 1 else { continue }
+      let dicts = same.map { Dictionary(fields[$0], uniquingKeysWith: { x, _ in x }) }
+      let telling = fields[same[0]].map(\.0).filter { k in Set(dicts.map { $0[k] ?? "" }).count > 1 }
+      for (i, d) in zip(same, dicts) { labels[i] += telling.map { ", \($0) \(d[$0] ?? "–")" }.joined() }
+    }
+    rows = zip(groups, labels).map { Self.row($0, label: $1) }
   }
 
   /// Settings left out of the row labels even where they differ: the method and η
@@ -68,6 +80,13 @@ public struct Comparison: Sendable {
   static let unlabelled: Set<String> = [
     "optimizer", "rule", "lr", "steps", "track-every", "test-n", "top-k", "lanczos-tolerance", "lanczos-iterations", "target-loss",
     "target-accuracy",
+  ]
+
+  /// Settings whose default switches a feature off: a row at that value does not name
+  /// it ("adam η = 0.001" beside "adam η = 0.001, batch-size 64").
+  static let switchedOff: [String: String] = [
+    "batch-size": "full", "warmup-steps": "0", "freeze-preconditioner-at": "never", "init": "seeded", "nu0": "none",
+    "curvature-n": "all", "divergence-loss": "auto", "weight-decay": "0", "bias-correction": "off", "balanced": "no",
   ]
 
   /// The config with the seed and the execution-only settings blanked: configs with
