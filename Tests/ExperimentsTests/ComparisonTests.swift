@@ -328,6 +328,7 @@ final class SVGContent: NSObject, XMLParserDelegate {
       }
       #expect(content.texts.contains { $0.hasPrefix("training loss") })
       #expect(content.texts.contains { $0.contains("mixed quantities") } == (settings == 3))
+      #expect(content.texts.contains { $0.hasPrefix("λ₁(H) / λ₁(P⁻¹H), mixed") } == (settings == 3))
       #expect(content.texts.contains { $0.hasPrefix("raw sharpness") } == raw)
       for (k, threshold) in ["50", "100", "38000"].prefix(settings).enumerated() {
         #expect(content.texts.contains { $0.hasPrefix(c.rows[k].label) && $0.contains("; threshold \(threshold); at the edge") }, "legend \(k)")

@@ -21,7 +21,7 @@ extension Comparison {
     var loss = StackedPlot.Panel(yLabel: "training loss", logY: true)
     let governing: String
     if mixed {
-      governing = "governing sharpness"
+      governing = "λ₁(H) / λ₁(P⁻¹H), mixed"
     } else {
       governing = symbols.first == "λ₁(P⁻¹H)" ? "preconditioned sharpness λ₁(P⁻¹H)" : "sharpness λ₁(H)"
     }

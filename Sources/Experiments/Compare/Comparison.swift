@@ -48,14 +48,11 @@ public struct Comparison: Sendable {
       }
     }
     let fields = groups.map { Self.settingFields($0[0].config) }
-    // The names whose values differ between settings (every row names its method and η).
-    var varying: Set<String> = []
-    if let base = fields.first {
-      for f in fields.dropFirst() {
-        let a = Dictionary(base, uniquingKeysWith: { x, _ in x }), b = Dictionary(f, uniquingKeysWith: { x, _ in x })
-        for k in Set(a.keys).union(b.keys) where a[k] != b[k] { varying.insert(k) }
-      }
-    }
+    // The names whose values differ between the settings that have them (every row
+    // names its method and η; GD has no β₁ to differ in).
+    var values: [String: Set<String>] = [:]
+    for f in fields { for (k, v) in f { values[k, default: []].insert(v) } }
+    let varying = Set(values.filter { $0.value.count > 1 }.keys)
     var labels = zip(groups, fields).map { runs, f in
       let extra = f.filter { k, v in
         varying.contains(k) && !Self.unlabelled.contains(k) && !k.hasPrefix("param ") && Self.switchedOff[k] != v
@@ -110,16 +107,25 @@ public struct Comparison: Sendable {
   }
 
   /// Every setting of a run that makes it an experiment, named as `aeos train`'s flags
-  /// (and `aeos sweep`'s grid names), with display values.
+  /// (and `aeos sweep`'s grid names), with display values; of the hyper-parameters only
+  /// those the method uses (β₁ is no setting of GD).
   static func settingFields(_ c: TrainConfig) -> [(String, String)] {
     let h = c.method.hyperparameters
     var f: [(String, String)] = []
     if let o = c.method.optimizer { f.append(("optimizer", o)) }
     if let r = c.method.rule { f.append(("rule", r)) }
     for (k, v) in c.method.parameters.sorted(by: { $0.key < $1.key }) { f.append(("param \(k)", formatHuman(v))) }
+    // the hyper-parameters the method uses (a rule's are its --param values)
+    let kind = c.method.optimizer.flatMap(OptimizerKind.init(rawValue:))
+    f.append(("lr", formatHuman(h.lr)))
+    if let kind {
+      if kind.usesMomentum { f.append(("beta1", formatHuman(h.beta1))) }
+      if kind.usesBeta2 { f.append(("beta2", formatHuman(h.beta2))) }
+      if kind.isPreconditioned { f += [("eps", formatHuman(h.eps)), ("bias-correction", h.biasCorrection ? "on" : "off")] }
+      if kind == .adamw { f.append(("weight-decay", formatHuman(h.weightDecay))) }
+      if kind.traits.root == .padam { f.append(("padam-p", formatHuman(h.padamP))) }
+    }
     f += [
-      ("lr", formatHuman(h.lr)), ("beta1", formatHuman(h.beta1)), ("beta2", formatHuman(h.beta2)), ("eps", formatHuman(h.eps)),
-      ("weight-decay", formatHuman(h.weightDecay)), ("bias-correction", h.biasCorrection ? "on" : "off"), ("padam-p", formatHuman(h.padamP)),
       ("model", c.model.kind.rawValue), ("depth", String(c.model.depth)), ("width", String(c.model.width)),
       ("activation", c.model.activation.rawValue), ("cnn-scale", String(c.model.cnnScale)), ("data", c.data.source.rawValue),
       ("n", String(c.data.n)), ("balanced", c.data.balanced ? "yes" : "no"), ("test-n", String(c.data.testN)),

@@ -204,7 +204,7 @@ public struct StackedPlot: Sendable {
     let span = hi - lo
     let a = Foundation.pow(10, lo), b = Foundation.pow(10, hi)
     if span < 0.6 {
-      let step = LinePlot.niceStep((b - a) / 5)
+      let step = LinePlot.niceStep((b - a) / 7)
       var out: [Double] = []
       var v = (a / step).rounded(.up) * step
       while v <= b * (1 + 1e-12) { out.append(v); v += step }
