@@ -40,9 +40,10 @@ struct VerifyCommand: ParsableCommand {
 
   func run() throws {
     // The folders are made before the runs, so a bad path fails at once, not after them.
-    for dir in [plots, noReport ? nil : report].compactMap({ $0 }) {
+    for (flag, dir) in [("--plots", plots), ("--report", noReport ? nil : report)] {
+      guard let dir else { continue }
       do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-        throw usageFailure("\(dir): cannot create that folder (\(error.localizedDescription))")
+        throw usageFailure("\(flag) \(dir): cannot create that folder (\(error.localizedDescription))")
       }
     }
     let start = Date()

@@ -179,6 +179,8 @@ import Testing
     }
     let zero = try CLI.run(["verify", "--threshold-scale", "0"])
     #expect(zero.status == 64)
+    let blocked = try CLI.run(["verify", "--layer", "theory", "--report", "/proc/aeos-no-such-folder"])
+    #expect(blocked.status == 64 && blocked.stderr.contains("--report /proc/aeos-no-such-folder: cannot create"), "\(blocked.stderr)")
   }
 
   /// `aeos growth --slope`: GD's ρ = ηλ − 1 past 2/η rises with slope 2 in units of
