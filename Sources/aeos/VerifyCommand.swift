@@ -20,16 +20,16 @@ struct VerifyCommand: ParsableCommand {
     name: .customLong("plots"),
     help: "Also write each training run's sharpness trace to DIR (created if missing): gd-sharpness.svg/.csv and adam-sharpness.svg/.csv (columns step, loss, sharpness, threshold).")
   var plots: String?
-  @Option(help: ArgumentHelp("The report folder (created if missing): report.md, the figures (SVG) and traces (CSV) (default: aeos-verify-report).", valueName: "dir"))
+  @Option(help: ArgumentHelp("The report folder (created if missing): report.md, the figures (SVG) and traces (CSV).", valueName: "dir"))
   var report: String = "aeos-verify-report"
   @Flag(name: .customLong("no-report"), help: "Write no report folder.") var noReport = false
   @Option(
     name: .customLong("layer"),
-    help: ArgumentHelp("Check only this layer (repeatable): \(Layer.allCases.map(\.rawValue).joined(separator: ", ")) (default: all).", valueName: "name"))
+    help: ArgumentHelp("Check only this layer (repeatable; default: all).", valueName: "name"))
   var layers: [Layer] = []
   @Option(
     name: .customLong("threshold-scale"), parsing: .unconditional,
-    help: "For testing the checks themselves: multiply every threshold the results are held against by this (default: 1). Any other value must make checks fail.")
+    help: ArgumentHelp("For testing the checks themselves: multiply every threshold the results are held against by this; any value but 1 must make checks fail.", valueName: "s"))
   var thresholdScale: Double = 1
 
   func validate() throws {
