@@ -23,7 +23,8 @@ extension Comparison {
     if mixed {
       governing = "λ₁(H) / λ₁(P⁻¹H), mixed"
     } else {
-      governing = symbols.first == "λ₁(P⁻¹H)" ? "preconditioned sharpness λ₁(P⁻¹H)" : "sharpness λ₁(H)"
+      // short enough to fit along the panel (with " (log scale)")
+      governing = "sharpness " + (symbols.first ?? "λ₁(H)")
     }
     var sharp = StackedPlot.Panel(yLabel: governing, logY: true)
     if mixed {

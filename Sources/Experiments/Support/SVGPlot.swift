@@ -167,7 +167,8 @@ public struct StackedPlot: Sendable {
   /// A last legend line, e.g. "solid: measured · dashed: threshold (same colour)".
   public var legendNote: String?
   public var width = 760.0
-  public var panelHeight = 220.0
+  /// Tall enough for a y label of about 36 characters along the panel.
+  public var panelHeight = 240.0
 
   public init(title: String, xLabel: String) {
     self.title = title
@@ -210,7 +211,7 @@ public struct StackedPlot: Sendable {
       while v <= b * (1 + 1e-12) { out.append(v); v += step }
       return out
     }
-    let mantissas: [Double] = span > 3 ? [1] : span > 1.2 ? [1, 2, 5] : [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    let mantissas: [Double] = span > 4 ? [1] : span > 1.2 ? [1, 2, 5] : [1, 2, 3, 4, 5, 6, 7, 8, 9]
     let every = span > 8 ? Int((span / 6).rounded(.up)) : 1
     var out: [Double] = []
     for e in Int(lo.rounded(.down))...Int(hi.rounded(.up)) where (e % every + every) % every == 0 {
