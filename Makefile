@@ -1,5 +1,5 @@
 # AEoS toolkit. `make demo` and `make test` do everything on a fresh machine.
-APT_PACKAGES := liblapacke-dev libgsl-dev libopenblas-dev zlib1g-dev pkg-config dataset-fashion-mnist
+APT_PACKAGES := liblapacke-dev libgsl-dev libopenblas-dev zlib1g-dev pkg-config dataset-fashion-mnist librsvg2-bin
 SLURM_PACKAGES := slurm-wlm munge
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -35,8 +35,9 @@ slurm-deps:
 build: deps
 	$(SWIFT) build -c release --product aeos $(CPU_FLAGS)
 
+# The main job; leaves its report (report.md, SVG figures, CSV traces) in aeos-verify-report/.
 demo: build
-	$(AEOS) verify
+	$(AEOS) verify --report aeos-verify-report
 
 # Tests are compiled with optimisation (-O keeps preconditions and overflow checks;
 # @testable still works): the suite runs real training through the README's

@@ -10,7 +10,7 @@ struct AEoS: ParsableCommand {
     abstract: "Stability theory of neural-network optimizers: thresholds, growth factors, simulations, measurements.",
     version: toolkitVersion,
     subcommands: [
-      Threshold.self, Growth.self, Derive.self, Simulate.self, Train.self, SweepCommand.self, CurvatureCommand.self, VerifyCommand.self, NotebookCommand.self, Bench.self,
+      Threshold.self, Growth.self, Derive.self, Simulate.self, Train.self, SweepCommand.self, CurvatureCommand.self, CompareCommand.self, VerifyCommand.self, NotebookCommand.self, Bench.self,
     ])
 
   /// Parses and runs a command; every error ends in one of the exit statuses of

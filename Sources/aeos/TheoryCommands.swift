@@ -36,6 +36,7 @@ struct Growth: ParsableCommand {
         aeos growth gd --lr 0.2 --eigenvalue 11                  # 1.2 (1.1× the threshold 10)
         aeos growth hb --lr 0.02 --beta1 0.9 --relative --eigenvalue 1.1
         aeos growth nesterov --lr 0.02 --from 0 --to 200 --points 401 --plot nesterov.svg
+        aeos growth hb --lr 0.02 --slope                         # 38: dρ/d(λ/λ*) at the threshold
       """)
 
   @OptionGroup var subjectOptions: SubjectOptions
@@ -48,12 +49,20 @@ struct Growth: ParsableCommand {
   @Flag(help: "Print one JSON document.") var json = false
   @Flag(help: "Print CSV (eigenvalue,factor).") var csv = false
   @Option(help: ArgumentHelp("Write an SVG plot of ρ(λ) to this file.", valueName: "file.svg")) var plot: String?
+  @Flag(help: "Report the slope dρ/d(λ/λ*) at the threshold, from above (λ in multiples of the threshold): how fast ρ rises past it.")
+  var slope = false
 
   func validate() throws {
     try optimizerOptions.requireLR()
     if json && csv { throw ValidationError("choose one of --json and --csv") }
     let single = eigenvalue != nil
     let range = from != nil || to != nil || points != nil
+    if slope {
+      if single || range || plot != nil || csv || relative {
+        throw ValidationError("--slope reports one number at the threshold: drop --eigenvalue, --from/--to/--points, --relative, --csv and --plot")
+      }
+      return
+    }
     if single == range { throw ValidationError("give either --eigenvalue λ or --from a --to b --points n") }
     if range {
       guard let from, let to, let points else { throw ValidationError("a range needs all of --from, --to and --points") }
@@ -67,6 +76,11 @@ struct Growth: ParsableCommand {
     if let plot { try checkWritable(plot) }
     let lr = optimizerOptions.learningRate
     let subject = try subjectOptions.subject(optimizerOptions, lr: lr)
+    if slope {
+      let report = try GrowthSlopeReport(subject: subject, lr: lr)
+      print(json ? report.json.serialized(pretty: true) : report.text)
+      return
+    }
     var lambdas: [Double]
     if let eigenvalue { lambdas = [eigenvalue] } else {
       let (a, b, n) = (from ?? 0, to ?? 1, points ?? 2)
