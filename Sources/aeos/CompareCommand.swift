@@ -53,6 +53,10 @@ struct CompareCommand: ParsableCommand {
     } catch let e as CompareError {
       throw usageFailure(e.description)
     }
+    for run in runs where run.ratios.isEmpty {
+      let what = run.records.isEmpty ? "no metrics lines" : "no curvature measurement among its \(run.records.count) metrics lines"
+      printError("note: \(run.path) has \(what): no onset, so its verdict is \"below\" by definition")
+    }
     let comparison = Comparison(runs: runs)
     if let plot { try writeFile(plot, comparison.figure(raw: raw, title: title).render()) }
     let out = json ? comparison.json.serialized(pretty: true) : csv ? comparison.csv : comparison.table

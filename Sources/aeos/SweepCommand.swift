@@ -45,13 +45,13 @@ struct SweepRunCommand: ParsableCommand {
   @Option(name: .customLong("grid"), parsing: .unconditionalSingleValue, help: ArgumentHelp("NAME=V1,V2,…: the values of one aeos train flag (repeatable; the runs are the Cartesian product).", valueName: "name=values"))
   var grid: [String] = []
 
-  @Option(help: ArgumentHelp("Seeds, each run once per seed (default: 0).", valueName: "list"))
+  @Option(parsing: .unconditional, help: ArgumentHelp("Seeds, each run once per seed (default: 0).", valueName: "list"))
   var seeds: String?
 
-  @Option(help: "Engine threads of every run, fixed when the sweep is created: results depend on it (default: max(1, cores / --jobs)).")
+  @Option(parsing: .unconditional, help: "Engine threads of every run, fixed when the sweep is created: results depend on it (default: max(1, cores / --jobs)).")
   var threads: Int?
 
-  @Option(help: "Runs at once on this machine (default: 1).")
+  @Option(parsing: .unconditional, help: "Runs at once on this machine (default: 1).")
   var jobs: Int?
 
   @Flag(help: "Write DIR/slurm/sweep.sbatch, a Slurm job array with one task per run, instead of running here.")
@@ -66,7 +66,7 @@ struct SweepRunCommand: ParsableCommand {
   @Option(help: ArgumentHelp("With --slurm: each task's time limit, e.g. 04:00:00 (default: the partition's).", valueName: "hh:mm:ss"))
   var time: String?
 
-  @Option(name: .customLong("max-parallel"), help: "With --slurm: at most K tasks at once (default: no limit).")
+  @Option(name: .customLong("max-parallel"), parsing: .unconditional, help: "With --slurm: at most K tasks at once (default: no limit).")
   var maxParallel: Int?
 
   @Option(name: .customLong("sbatch"), parsing: .unconditionalSingleValue, help: ArgumentHelp("With --slurm: one more #SBATCH option, e.g. --account=proj (repeatable).", valueName: "option"))
@@ -296,7 +296,7 @@ struct SweepRunTaskCommand: ParsableCommand {
   @Argument(help: ArgumentHelp("The sweep folder.", valueName: "dir"))
   var dir: String
 
-  @Option(help: "The run's index in sweep.json (Slurm: $SLURM_ARRAY_TASK_ID).")
+  @Option(parsing: .unconditional, help: "The run's index in sweep.json (Slurm: $SLURM_ARRAY_TASK_ID).")
   var index: Int
 
   func run() throws {

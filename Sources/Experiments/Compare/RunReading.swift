@@ -118,7 +118,7 @@ public struct LoadedRun: Sendable {
     d.keyDecodingStrategy = .convertFromSnakeCase
     let s: SummaryFile
     do { s = try d.decode(SummaryFile.self, from: data) } catch {
-      throw CompareError("\(file) is not a run summary: \(describe(error)) (expected a JSON object with \"status\")")
+      throw CompareError("\(file) is not a run summary: \(describeDecoding(error)) (expected a JSON object with \"status\")")
     }
     let known = [RunState.completed, .diverged, .interrupted, .failed]
     guard let state = RunState(rawValue: s.status), known.contains(state) else {
@@ -128,23 +128,6 @@ public struct LoadedRun: Sendable {
   }
 }
 
-/// A decoding error in a few words: where in the document, and what went wrong.
-func describe(_ error: any Error) -> String {
-  guard let e = error as? DecodingError else { return "\(error)" }
-  func at(_ path: [any CodingKey]) -> String {
-    let p = path.map { k in k.intValue.map { "[\($0)]" } ?? ".\(k.stringValue)" }.joined()
-    return p.isEmpty ? "" : " at \(p.hasPrefix(".") ? String(p.dropFirst()) : p)"
-  }
-  switch e {
-  case let .dataCorrupted(c):
-    let underlying = (c.underlyingError as NSError?).map { " (\($0.localizedDescription))" } ?? ""
-    return "not valid JSON\(at(c.codingPath)): \(c.debugDescription)\(underlying)"
-  case let .keyNotFound(key, c): return "missing key \"\(key.stringValue)\"\(at(c.codingPath))"
-  case let .typeMismatch(type, c): return "expected \(type)\(at(c.codingPath)): \(c.debugDescription)"
-  case let .valueNotFound(type, c): return "expected \(type)\(at(c.codingPath)), found null"
-  @unknown default: return "\(error)"
-  }
-}
 
 /// Which run folders a path names: a run folder (with config.json) is one run; a sweep
 /// folder (with sweep.json, as `aeos sweep` writes it) the runs it lists; any other
@@ -188,12 +171,14 @@ public enum RunDiscovery {
     guard let data = FileManager.default.contents(atPath: file) else { throw CompareError("cannot read \(file): not readable") }
     let sweep: SweepFile
     do { sweep = try JSONDecoder().decode(SweepFile.self, from: data) } catch {
-      throw CompareError("\(file) is not a sweep file: \(describe(error)) (expected {\"runs\": [{\"folder\": \"runs/…\", …}, …]})")
+      throw CompareError("\(file) is not a sweep file: \(describeDecoding(error)) (expected {\"runs\": [{\"folder\": \"runs/…\", …}, …]})")
     }
     var runs: [String] = [], missing: [String] = []
     for (i, entry) in sweep.runs.enumerated() {
-      guard !entry.folder.isEmpty else { throw CompareError("\(file): runs[\(i)].folder is empty (expected a run folder's path)") }
-      let p = entry.folder.hasPrefix("/") ? entry.folder : dir + "/" + entry.folder
+      guard Experiments.SweepFile.isRunFolderPath(entry.folder) else {
+        throw CompareError("\(file): runs[\(i)].folder is \"\(entry.folder)\"; expected a folder under runs/ inside the sweep")
+      }
+      let p = dir + "/" + entry.folder
       if FileManager.default.fileExists(atPath: p + "/" + RunFolder.config) { runs.append(p) } else { missing.append(entry.folder) }
     }
     var notes: [String] = []

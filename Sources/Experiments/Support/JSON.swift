@@ -86,3 +86,16 @@ public func formatHuman(_ x: Double) -> String {
   if x == x.rounded(), abs(x) < 1e12 { return x == 0 ? (x.sign == .minus ? "-0" : "0") : String(Int(x)) }
   return String(format: "%.12g", x)
 }
+
+/// A JSON decoding error in words: the key path and what was wrong.
+func describeDecoding(_ error: any Error) -> String {
+  func path(_ c: [any CodingKey]) -> String { c.isEmpty ? "the top level" : c.map(\.stringValue).joined(separator: ".") }
+  switch error as? DecodingError {
+  case let .keyNotFound(key, ctx): return "missing key \"\(key.stringValue)\" at \(path(ctx.codingPath))"
+  case let .typeMismatch(type, ctx): return "\(path(ctx.codingPath)) is not of type \(type)"
+  case let .valueNotFound(type, ctx): return "\(path(ctx.codingPath)) is null, expected \(type)"
+  case let .dataCorrupted(ctx):
+    return ctx.codingPath.isEmpty ? "it is not valid JSON (truncated or damaged?)" : "bad value at \(path(ctx.codingPath)): \(ctx.debugDescription)"
+  default: return "\(error)"
+  }
+}

@@ -124,6 +124,13 @@ public struct SweepRun: Codable, Sendable, Equatable {
 ///                          "--seed", "0", "--threads", "1"]}, …]}
 /// ```
 public struct SweepFile: Codable, Sendable, Equatable {
+  /// Whether `folder` is what a sweep may list as a run folder: a relative path under
+  /// `runs/`, without empty, `.` or `..` components (so no entry reaches outside the sweep).
+  public static func isRunFolderPath(_ folder: String) -> Bool {
+    let parts = folder.split(separator: "/", omittingEmptySubsequences: false)
+    return parts.first == "runs" && parts.count >= 2 && !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
+  }
+
   public static let currentVersion = 1
   public static let fileName = "sweep.json"
   /// At most this many runs in one sweep.
@@ -243,7 +250,7 @@ public struct SweepFile: Codable, Sendable, Equatable {
   public static func decode(_ data: Data, path: String) throws -> SweepFile {
     let file: SweepFile
     do { file = try JSONDecoder().decode(SweepFile.self, from: data) } catch {
-      throw SweepError("\(path) is not a sweep file this version can read: \(error)")
+      throw SweepError("\(path) is not a sweep file this version can read: \(describeDecoding(error))")
     }
     guard file.version == currentVersion else {
       throw SweepError("\(path) has version \(file.version); this aeos reads version \(currentVersion)")
@@ -251,8 +258,7 @@ public struct SweepFile: Codable, Sendable, Equatable {
     guard file.threads >= 1 else { throw SweepError("\(path): threads \(file.threads) is not ≥ 1") }
     for (k, run) in file.runs.enumerated() {
       guard run.index == k else { throw SweepError("\(path): run \(k) has index \(run.index); expected the runs in order 0…\(file.runs.count - 1)") }
-      let parts = run.folder.split(separator: "/", omittingEmptySubsequences: false)
-      guard parts.first == "runs", parts.count >= 2, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+      guard Self.isRunFolderPath(run.folder) else {
         throw SweepError("\(path): run \(k) has the folder \"\(run.folder)\"; expected a folder under runs/ inside the sweep")
       }
       // The sweep gives each run its folder and chooses start, resume or restart.

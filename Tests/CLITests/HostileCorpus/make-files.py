@@ -101,3 +101,19 @@ open('runs-itself.md', 'w').write('# t\n\n```console\n$ aeos notebook check runs
 open('background.md', 'w').write('# t\n\n```console\n$ (sleep 300 &); echo started\nstarted\n```\n')
 open('slow-cell.md', 'w').write('# t\n\n```console\n$ sleep 60\n```\n')
 open('binary.md', 'wb').write(bytes([0xff, 0xfe, 0x00, 0x81]) * 20)
+
+# sweep folders (sweep.json only; no run has started)
+def sweep(name, text):
+    os.makedirs(name, exist_ok=True)
+    open(f'{name}/sweep.json', 'w').write(text)
+
+
+run = {'index': 0, 'point': {'lr': '0.1'}, 'seed': 0, 'folder': 'runs/lr=0.1/seed=0',
+       'arguments': ['--lr', '0.1', '--seed', '0']}
+base = {'version': 1, 'grid': {'lr': ['0.1']}, 'seeds': [0], 'shared': ['--optimizer', 'gd'],
+        'threads': 1, 'environment': {'OPENBLAS_NUM_THREADS': '1'}, 'runs': [run]}
+sweep('sweep-garbage', '{"version": 1, "runs": [')
+sweep('sweep-escape', json.dumps({**base, 'runs': [{**run, 'folder': '../../etc'}]}))
+sweep('sweep-absolute', json.dumps({**base, 'runs': [{**run, 'folder': '/etc'}]}))
+sweep('sweep-version', json.dumps({**base, 'version': 99}))
+sweep('sweep-not-started', json.dumps(base))
