@@ -2,6 +2,16 @@ import Foundation
 import Testing
 
 @Suite struct TheoryCLITests {
+  /// A value that is refused is refused, not first called ignored: the note that a
+  /// flag does not apply comes only after every value passed its check.
+  @Test(arguments: [["adam", "--beta2", "1"], ["adam", "--eps", "-1"], ["padam", "--padam-p", "5"], ["nadam", "--beta2", "nan"]])
+  func refusedValuesAreNotNotedAsIgnored(_ flags: [String]) throws {
+    let r = try CLI.run(["threshold", flags[0], "--lr", "1e-3"] + flags[1...])
+    #expect(r.status == 64)
+    #expect(r.stderr.contains("invalid \(flags[1])"), "\(r.stderr)")
+    #expect(!r.stderr.contains("ignored"), "\(r.stderr)")
+  }
+
   @Test func thresholdEmaHB() throws {
     let r = try CLI.run(["threshold", "ema-hb", "--lr", "1e-4", "--beta1", "0.9"])
     #expect(r.status == 0)

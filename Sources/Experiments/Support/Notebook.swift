@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import LinearAlgebra
 import Synchronization
 
 /// Markdown notebooks that run: fenced `console` blocks hold `$ command` lines,
@@ -360,12 +361,12 @@ public enum Notebook {
   }
 
   static func readText(_ file: String) throws -> String {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
-      throw NotebookError("cannot read notebook \(file): no such file")
+    // Through InputFile: a folder, a device, an unreadable or oversized file each get
+    // their own reason; an empty notebook is a notebook without cells.
+    let data: Data
+    do { data = try InputFile.read(file, what: "notebook", limit: 1 << 28, allowEmpty: true) } catch {
+      throw NotebookError(error.description)
     }
-    guard !isDirectory.boolValue else { throw NotebookError("cannot read notebook \(file): it is a folder, expected a Markdown file") }
-    guard let data = FileManager.default.contents(atPath: file) else { throw NotebookError("cannot read notebook \(file): permission denied") }
     guard let text = String(data: data, encoding: .utf8) else {
       throw NotebookError("notebook \(file) is not UTF-8 text (expected a Markdown file)")
     }

@@ -107,7 +107,10 @@ struct SubjectOptions: ParsableArguments {
 
   func validate() throws {
     if optimizer == nil && rule == nil { throw ValidationError("give an OPTIMIZER (\(OptimizerKind.allNames)) or --rule \"RULES\"") }
-    if optimizer != nil && rule != nil { throw ValidationError("give either an OPTIMIZER or --rule, not both") }
+    if let optimizer, rule != nil {
+      // Naming the positional value shows when a stray word was taken for the optimizer.
+      throw ValidationError("give either an OPTIMIZER (here \"\(optimizer)\") or --rule, not both")
+    }
     if optimizer != nil && !params.isEmpty { throw ValidationError("--param applies to --rule; built-in optimizers take --beta1, --weight-decay, …") }
   }
 
@@ -125,7 +128,9 @@ struct SubjectOptions: ParsableArguments {
       return subject
     }
     let name = optimizer ?? ""
+    // The values are checked before the notes, so a refused value is not first called ignored.
+    let subject = try TheorySubject.optimizer(name, o.hyperparameters(lr: lr))
     o.noteIgnoredBeta(for: name)
-    return try TheorySubject.optimizer(name, o.hyperparameters(lr: lr))
+    return subject
   }
 }
