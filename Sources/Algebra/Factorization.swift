@@ -115,34 +115,29 @@ extension Polynomial {
   }
 
   /// Appends to `pieces` polynomials whose product is `p` up to a nonzero rational factor.
+  /// Splits `p` into `d` and `p / d` (each split further) when `d` is a non-constant
+  /// exact divisor; false, with nothing added, otherwise.
+  private func split(_ p: Polynomial, by d: Polynomial, into pieces: inout [Polynomial], budget: WorkBudget?) throws(BudgetExhausted) -> Bool {
+    guard !d.isConstant else { return false }
+    try budget.spendProduct(p.workWeight, d.workWeight)
+    guard let rest = p.divided(by: d) else { return false }
+    try splitFactors(d, into: &pieces, budget: budget)
+    try splitFactors(rest, into: &pieces, budget: budget)
+    return true
+  }
+
   private func splitFactors(_ p: Polynomial, into pieces: inout [Polynomial], budget: WorkBudget?) throws(BudgetExhausted) {
     if p.isConstant { return }
     let vars = p.sortedVariables
     // (1) content with respect to each variable.
     if vars.count > 1 {
       for v in vars {
-        let c = try p.content(in: v, budget: budget)
-        if !c.isConstant {
-          try budget.spendProduct(p.workWeight, c.workWeight)
-          if let rest = p.divided(by: c) {
-            try splitFactors(c, into: &pieces, budget: budget)
-            try splitFactors(rest, into: &pieces, budget: budget)
-            return
-          }
-        }
+        if try split(p, by: p.content(in: v, budget: budget), into: &pieces, budget: budget) { return }
       }
     }
     // (2) repeated factors.
     for v in vars where p.degree(in: v) > 1 {
-      let g = try Polynomial.gcd(p, p.derivative(in: v), budget: budget)
-      if !g.isConstant {
-        try budget.spendProduct(p.workWeight, g.workWeight)
-        if let rest = p.divided(by: g) {
-          try splitFactors(g, into: &pieces, budget: budget)
-          try splitFactors(rest, into: &pieces, budget: budget)
-          return
-        }
-      }
+      if try split(p, by: Polynomial.gcd(p, p.derivative(in: v), budget: budget), into: &pieces, budget: budget) { return }
     }
     // (3) rational roots of a univariate piece.
     if vars.count == 1, p.totalDegree > 1, let linear = p.rationalRootFactor(in: vars[0]),
