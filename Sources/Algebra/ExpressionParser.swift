@@ -257,7 +257,42 @@ private struct Parser {
       try checkCost(
         degree: degree.overflow ? Int.max : degree.partialValue, terms: Parser.multisetCount(k, s.terms),
         bits: bits.overflow ? Int.max : bits.partialValue, at: position, what: "power")
+      // The products of repeated squaring (Polynomial.power), each bounded like a
+      // product the user wrote, and their sum spent from the whole parse's budget:
+      // (a+b+c+d)^47 passes the size limits (19 600 terms) but costs ~6·10⁶ products.
+      guard s.terms > 1 else { continue }
+      var products = 0
+      var (done, square, e) = (0, 1, k)
+      while e > 0 {
+        if e & 1 == 1 {
+          if done > 0 { products = Parser.saturatingAdd(products, Parser.saturatingProduct(Parser.multisetCount(done, s.terms), Parser.multisetCount(square, s.terms))) }
+          done += square
+        }
+        e >>= 1
+        if e > 0 {
+          let t = Parser.multisetCount(square, s.terms)
+          try checkCost(degree: 0, terms: 0, products: Parser.saturatingProduct(t, t), bits: 0, at: position, what: "power")
+          products = Parser.saturatingAdd(products, Parser.saturatingProduct(t, t))
+          square *= 2
+        }
+      }
+      try checkCost(degree: 0, terms: 0, products: products, bits: 0, at: position, what: "power")
+      do { try budget.spend(products) } catch {
+        throw AlgebraError.parse(
+          message: "the power at position \(position) makes the expression too costly to expand exactly (more than \(ExpressionParser.workBudget) coefficient products in all); simplify the formula",
+          position: position)
+      }
     }
+  }
+
+  static func saturatingProduct(_ a: Int, _ b: Int) -> Int {
+    let (p, overflow) = a.multipliedReportingOverflow(by: b)
+    return overflow ? Int.max : p
+  }
+
+  static func saturatingAdd(_ a: Int, _ b: Int) -> Int {
+    let (p, overflow) = a.addingReportingOverflow(b)
+    return overflow ? Int.max : p
   }
 
   /// C(k + t − 1, t − 1), the number of monomials of a t-term polynomial's k-th

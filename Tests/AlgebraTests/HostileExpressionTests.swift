@@ -91,6 +91,18 @@ import Testing
     }
   }
 
+  /// A power within the size limits whose repeated squaring is the cost: (a+b+c+d)^47
+  /// has 19 600 terms but took ~6·10⁶ coefficient products (14 s) before the squaring
+  /// steps were counted; now refused at the caret (position 9, counted from 0), while (a+b+c+d)^20 (1771 terms,
+  /// ~10⁵ products) still expands exactly.
+  @Test func repeatedSquaringIsCounted() {
+    let refused = Self.parseChecked("(a+b+c+d)^47")
+    #expect(refused.value == nil)
+    #expect(refused.message?.contains("power at position 9") == true, "\(refused.message ?? "parsed")")
+    let kept = Self.parseChecked("(a+b+c+d)^20")
+    #expect(kept.value?.numerator.terms.count == 1771, "\(kept.message ?? "")")
+  }
+
   /// Random soup of the language's tokens and a few foreign characters: a value or an
   /// error at a position inside the text.
   @Test func tokenSoupEndsWithAValueOrAPositionedError() async {

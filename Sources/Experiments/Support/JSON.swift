@@ -89,7 +89,13 @@ public func formatHuman(_ x: Double) -> String {
 
 /// A JSON decoding error in words: the key path and what was wrong.
 func describeDecoding(_ error: any Error) -> String {
-  func path(_ c: [any CodingKey]) -> String { c.isEmpty ? "the top level" : c.map(\.stringValue).joined(separator: ".") }
+  /// `runs[0].folder`: array positions in brackets, keys joined by dots.
+  func path(_ c: [any CodingKey]) -> String {
+    guard !c.isEmpty else { return "the top level" }
+    return c.reduce(into: "") { text, key in
+      if let i = key.intValue { text += "[\(i)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+    }
+  }
   switch error as? DecodingError {
   case let .keyNotFound(key, ctx): return "missing key \"\(key.stringValue)\" at \(path(ctx.codingPath))"
   case let .typeMismatch(type, ctx): return "\(path(ctx.codingPath)) is not of type \(type)"
