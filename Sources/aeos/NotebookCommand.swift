@@ -46,7 +46,7 @@ struct NotebookCommand: ParsableCommand {
 
 /// The time limit of a cell.
 struct NotebookLimits: ParsableArguments {
-  @Option(parsing: .unconditional, help: "Seconds one cell may run before it is ended with everything it started (default: 1800, 30 minutes).")
+  @Option(parsing: .unconditional, help: "Seconds one cell may run before it is ended with everything it started (1800 = 30 minutes).")
   var timeout: Double = Notebook.defaultTimeout
 
   func validate() throws {
