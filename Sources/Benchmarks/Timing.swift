@@ -35,16 +35,7 @@ enum Timing {
 enum PythonReference {
   static func milliseconds(script: String, arguments: [String], key: String) -> Double? {
     guard FileManager.default.fileExists(atPath: script) else { return nil }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", script] + arguments
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = Pipe()
-    guard (try? p.run()) != nil else { return nil }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0,
+    guard let (status, data) = ToolOutput.run(["python3", script] + arguments), status == 0,
       let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
       let ms = obj[key] as? Double
     else { return nil }

@@ -48,7 +48,7 @@ public enum Safetensors {
     var offset = 0
     let names = tensors.keys.sorted()
     if !metadata.isEmpty {
-      let entries = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0] ?? ""))" }
+      let entries = metadata.keys.sorted().map { "\(JSONText.quoted($0)):\(JSONText.quoted(metadata[$0] ?? ""))" }
       header.append("\"__metadata__\":{\(entries.joined(separator: ","))}")
     }
     for name in names {
@@ -56,7 +56,7 @@ public enum Safetensors {
         throw NeuralEngineError.invalidArgument(name: "tensor name", value: name, expected: "any name but __metadata__")
       }
       let end = offset + t.scalars.count * size
-      header.append("\(jsonString(name)):{\"dtype\":\"\(dtype)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+      header.append("\(JSONText.quoted(name)):{\"dtype\":\"\(dtype)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
       offset = end
     }
     var json = Array("{\(header.joined(separator: ","))}".utf8)
@@ -217,18 +217,22 @@ public enum Safetensors {
   }
 }
 
-func jsonString(_ s: String) -> String {
-  var out = "\""
-  for u in s.unicodeScalars {
-    switch u {
-    case "\"": out += "\\\""
-    case "\\": out += "\\\\"
-    case "\n": out += "\\n"
-    case "\r": out += "\\r"
-    case "\t": out += "\\t"
-    default:
-      if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+/// JSON string literals, for the few documents written by hand (safetensors headers,
+/// run files): quotes, backslashes and control characters escaped.
+public enum JSONText {
+  public static func quoted(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+      switch u {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+      }
     }
+    return out + "\""
   }
-  return out + "\""
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NeuralEngine
 
 /// A JSON value with ordered object keys, printed with doubles at full precision
 /// (shortest representation that round-trips) and non-finite numbers as null.
@@ -62,21 +63,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     return "\(x)"
   }
 
-  static func quote(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-      switch u {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-      }
-    }
-    return out + "\""
-  }
+  static func quote(_ s: String) -> String { JSONText.quoted(s) }
 }
 
 /// Human-readable numbers: 12 significant digits, as DESIGN.md asks.

@@ -375,16 +375,7 @@ func gitCommit() -> String? {
   guard dir.lastPathComponent == ".build" else { return nil }
   let root = dir.deletingLastPathComponent()
   guard FileManager.default.fileExists(atPath: root.appendingPathComponent(".git").path) else { return nil }
-  let p = Process()
-  p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  p.arguments = ["git", "-C", root.path, "rev-parse", "HEAD"]
-  let out = Pipe()
-  p.standardOutput = out
-  p.standardError = Pipe()
-  guard (try? p.run()) != nil else { return nil }
-  let data = out.fileHandleForReading.readDataToEndOfFile()
-  p.waitUntilExit()
-  guard p.terminationStatus == 0 else { return nil }
+  guard let (status, data) = ToolOutput.run(["git", "-C", root.path, "rev-parse", "HEAD"]), status == 0 else { return nil }
   let s = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
   return s.isEmpty ? nil : s
 }
