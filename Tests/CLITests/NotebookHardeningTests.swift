@@ -83,4 +83,26 @@ import Testing
     #expect(r.status == 0, "\(r.stderr)")
     for pid in Self.pids(in: dir) { #expect(!Self.alive(pid), "process \(pid) of the cell is still running") }
   }
+
+  /// A cell that starts a daemon (a session of its own, its output elsewhere, as
+  /// `scripts/slurm-local.sh start` starts munged and slurmctld): the daemon is left
+  /// running, as a shell would leave it, and the notebook goes on at once to the next
+  /// cell. (With Foundation's Process the daemon inherited the socket by which Process
+  /// learns that the shell ended, and the check waited for the daemon: 120 s here.)
+  @Test func aDaemonStartedByACellDoesNotHoldTheNotebook() throws {
+    let (dir, file) = try Self.notebook("setsid sh -c 'echo $$ > daemon.pid; exec sleep 120' > /dev/null 2>&1 < /dev/null & sleep 0.5; echo started")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try (String(contentsOfFile: file, encoding: .utf8) + "\n```console\n$ echo next\n```\n").write(toFile: file, atomically: true, encoding: .utf8)
+    let start = Date()
+    let r = try TimedProcess.run(CLI.executable, ["notebook", "run", file], limit: 180, directory: dir)
+    let seconds = Date().timeIntervalSince(start)
+    let daemon = (try? String(contentsOf: dir.appendingPathComponent("daemon.pid"), encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    #expect(daemon != nil, "the daemon did not start")
+    #expect(daemon.map(Self.alive) == true, "the daemon was ended")
+    if let daemon { kill(daemon, SIGKILL) }
+    #expect(seconds < 60, "took \(seconds) s")
+    #expect(r.status == 0, "\(r.stderr)")
+    let text = try String(contentsOfFile: file, encoding: .utf8)
+    #expect(text.contains("started\n```") && text.contains("$ echo next\nnext\n```"), "\(text)")
+  }
 }

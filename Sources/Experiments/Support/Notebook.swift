@@ -227,25 +227,31 @@ public enum Notebook {
   /// finishes, outruns `timeout` seconds, or `aeos` is interrupted.
   /// - Throws: `NotebookError` (with `signal`) when SIGINT or SIGTERM arrived.
   static func execute(_ command: String, executable: String, directory: URL, timeout: Double, stack: [String]) throws -> Outcome {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
     var environment = ProcessInfo.processInfo.environment
     let dir = URL(fileURLWithPath: executable).deletingLastPathComponent().path
     environment["PATH"] = dir + (environment["PATH"].map { ":" + $0 } ?? "")
     environment[stackVariable] = stack.joined(separator: "\n")
-    p.environment = environment
-    p.arguments = ["-c", "exec 2>&1\n" + command]
-    p.currentDirectoryURL = directory
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardInput = FileHandle.nullDevice
-    do { try p.run() } catch {
-      throw NotebookError("cannot start /bin/sh for the cell \"\(command)\": \(error.localizedDescription)")
+    // The shell changes into the notebook's folder itself, so that $PWD is right too.
+    let script = "exec 2>&1\ncd \(shellQuote(directory.path)) || exit 1\n" + command
+    // One pipe for stdout and stderr, closed on exec here so that only the shell and
+    // what it starts hold its write end (the shell gets it as fds 1 and 2).
+    var ends: [Int32] = [0, 0]
+    guard pipe(&ends) == 0, fcntl(ends[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(ends[1], F_SETFD, FD_CLOEXEC) == 0 else {
+      throw NotebookError("cannot make a pipe for the cell \"\(command)\": \(String(cString: strerror(errno)))")
     }
-    let group = CellGroup(pid: p.processIdentifier)
+    let shell: ChildProcess
+    do {
+      shell = try ChildProcess.spawn("/bin/sh", ["-c", script], environment: environment, output: .descriptor(ends[1]), newProcessGroup: true)
+    } catch {
+      close(ends[0])
+      close(ends[1])
+      throw NotebookError("cannot start /bin/sh for the cell \"\(command)\": \(error)")
+    }
+    close(ends[1])
+    let group = CellGroup(pid: shell.pid)
     let buffer = OutputBuffer(limit: outputLimit)
     let readerDone = DispatchSemaphore(value: 0)
-    let handle = out.fileHandleForReading
+    let handle = FileHandle(fileDescriptor: ends[0], closeOnDealloc: true)
     Thread.detachNewThread {
       while true {
         let chunk = handle.availableData
@@ -256,10 +262,7 @@ public enum Notebook {
     let start = Date()
     var stopped: String?
     var interruption: Int32 = 0
-    // Foundation does not reap the shell while a process it started (in the background)
-    // still holds the output pipe, so a shell that has exited is also recognised as a
-    // zombie; ending its group below closes the pipe.
-    while p.isRunning && !group.leaderExited {
+    while shell.poll() == nil {
       if Interrupts.received != 0 {
         interruption = Interrupts.received
         break
@@ -275,9 +278,10 @@ public enum Notebook {
       usleep(10_000)
     }
     // End whatever is left of the cell's process group: the shell (when stopped) and
-    // anything it started in the background.
+    // anything it started in the background. Daemons it started in sessions of their
+    // own (slurmctld, munged) are left running, as a shell would leave them.
     group.end(graceSeconds: stopped == nil && interruption == 0 ? 0.2 : 2)
-    p.waitUntilExit()
+    let status = shell.wait()
     // A child that left the group may still hold the pipe; do not wait for it long.
     _ = readerDone.wait(timeout: .now() + 2)
     if interruption != 0 {
@@ -285,7 +289,6 @@ public enum Notebook {
     }
     var lines = String(decoding: buffer.data, as: UTF8.self).components(separatedBy: "\n")
     while let last = lines.last, last.isEmpty { lines.removeLast() }
-    let status = p.terminationReason == .exit ? p.terminationStatus : 128 + p.terminationStatus
     return Outcome(lines: lines, status: status, stopped: stopped)
   }
 
@@ -374,46 +377,22 @@ public enum Notebook {
   }
 }
 
-/// The process group of a running cell (the shell is its leader).
+/// The process group of a running cell (the shell is its leader, spawned so).
 struct CellGroup {
   let pid: Int32
-  /// Whether the shell leads a process group of its own (Foundation starts it so); read
-  /// while the shell is alive, since the group outlives its leader.
-  let own: Bool
 
-  init(pid: Int32) {
-    self.pid = pid
-    own = getpgid(pid) == pid && pid != getpgrp()
-  }
-
-  /// Whether the shell has exited (it is gone, or a zombie not yet reaped), from
-  /// /proc on Linux; false where there is no /proc.
-  var leaderExited: Bool {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else {
-      return FileManager.default.fileExists(atPath: "/proc/self/stat")
-    }
-    // "pid (comm) S …": the state follows the last ')'
-    guard let close = stat.lastIndex(of: ")") else { return false }
-    return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
-  }
-
-  /// Sends SIGTERM to the group, then SIGKILL to whatever is left after `graceSeconds`
-  /// (if the shell did not lead a group of its own, only the shell is signalled, never
-  /// our own group).
+  /// Sends SIGTERM to the group, then SIGKILL to whatever is left after `graceSeconds`.
   func end(graceSeconds: Double) {
-    func send(_ sig: Int32) { _ = own ? kill(-pid, sig) : kill(pid, sig) }
     guard groupAlive() else { return }
-    send(SIGTERM)
+    kill(-pid, SIGTERM)
     let deadline = Date().addingTimeInterval(graceSeconds)
     while Date() < deadline && groupAlive() { usleep(10_000) }
-    if groupAlive() { send(SIGKILL) }
+    if groupAlive() { kill(-pid, SIGKILL) }
   }
 
-  /// Whether any process of the group is alive (signal 0; a zombie not yet reaped
-  /// counts, which only lengthens the grace period).
-  private func groupAlive() -> Bool {
-    own ? kill(-pid, 0) == 0 : kill(pid, 0) == 0
-  }
+  /// Whether any process of the group is alive (signal 0; the shell, once a zombie not
+  /// yet reaped, counts, which only lengthens the grace period).
+  private func groupAlive() -> Bool { kill(-pid, 0) == 0 }
 }
 
 /// The output of a cell, filled by its reader thread.

@@ -5,8 +5,14 @@ import Darwin
 #endif
 import Foundation
 
-/// A child process (an `aeos train` run of a sweep) started with `posix_spawn`,
-/// its output appended to a log file, polled without blocking.
+/// A child process started with `posix_spawn` and reaped by this process itself
+/// (`waitpid`), polled without blocking: an `aeos train` run of a sweep, or a notebook
+/// cell's shell.
+///
+/// Foundation's `Process` is not used for these because it learns that a child ended
+/// from a socket the child inherits: a daemon that the child starts (a cell running
+/// `scripts/slurm-local.sh start`) keeps that socket open, and `Process` then never
+/// reaps the child while the daemon runs.
 public final class ChildProcess {
   public let pid: pid_t
   /// The exit status once it has ended: its exit code, or 128 + the signal that
@@ -15,14 +21,38 @@ public final class ChildProcess {
 
   private init(pid: pid_t) { self.pid = pid }
 
-  /// Starts `executable` with `arguments` (argv[1…]) and the environment of this
-  /// process changed by `environment`; stdin is /dev/null, stdout and stderr are
-  /// appended to `log`.
-  /// - Throws: `SweepError` when the log cannot be opened or the program not started.
+  /// Where a child's stdout and stderr go.
+  public enum Output {
+    /// Appended to this log file (created when missing).
+    case log(String)
+    /// This open file descriptor, e.g. the write end of a pipe (left open here).
+    case descriptor(Int32)
+  }
+
+  /// Starts a run's `executable` with its output appended to `log` (see the general form).
   public static func spawn(_ executable: String, _ arguments: [String], environment: [String: String], log: String) throws -> ChildProcess {
-    let fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw SweepError("cannot open the log \(log): \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
+    try spawn(executable, arguments, environment: environment, output: .log(log))
+  }
+
+  /// Starts `executable` with `arguments` (argv[1…]) and the environment of this
+  /// process changed by `environment`; stdin is /dev/null, stdout and stderr go to
+  /// `output`; as the leader of a process group of its own when `newProcessGroup` (so
+  /// that it and everything it starts can be signalled at once).
+  /// - Throws: `SweepError` when the log cannot be opened or the program not started.
+  public static func spawn(
+    _ executable: String, _ arguments: [String], environment: [String: String], output: Output,
+    newProcessGroup: Bool = false
+  ) throws -> ChildProcess {
+    let fd: Int32
+    switch output {
+    case .log(let log):
+      fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+      guard fd >= 0 else { throw SweepError("cannot open the log \(log): \(String(cString: strerror(errno)))") }
+    case .descriptor(let d):
+      fd = d
+    }
+    defer { if case .log = output { close(fd) } }
+    closeOnExec()
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -42,7 +72,12 @@ public final class ChildProcess {
     var noMask = sigset_t()
     sigemptyset(&noMask)
     posix_spawnattr_setsigmask(&attributes, &noMask)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+    var flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
+    if newProcessGroup {
+      posix_spawnattr_setpgroup(&attributes, 0)
+      flags |= POSIX_SPAWN_SETPGROUP
+    }
+    posix_spawnattr_setflags(&attributes, Int16(flags))
 
     var env = ProcessInfo.processInfo.environment
     for (k, v) in environment { env[k] = v }
@@ -56,6 +91,20 @@ public final class ChildProcess {
     let rc = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
     guard rc == 0 else { throw SweepError("cannot start \(executable): \(String(cString: strerror(rc)))") }
     return ChildProcess(pid: pid)
+  }
+
+  /// Marks every open descriptor above stderr close-on-exec, so that a child gets only
+  /// stdin, stdout and stderr: descriptors this process inherited (the socket by which
+  /// a parent's Foundation `Process` watches it, a caller's pipes) would otherwise
+  /// pass to the child and to any daemon it starts, and keep them open as long as
+  /// the daemon runs. Harmless here: this process never execs.
+  static func closeOnExec() {
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+    for name in names {
+      guard let fd = Int32(name), fd > 2 else { continue }
+      let flags = fcntl(fd, F_GETFD)
+      if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+    }
   }
 
   /// The exit status if the process has ended (reaping it), else nil.
