@@ -178,6 +178,22 @@ enum SyntheticRuns {
     #expect(c.table.contains("mixed: 1 at the edge, 1 diverged"))
   }
 
+  /// Merged seeds name their plateau medians, and how many seeds have none (no onset):
+  /// a range over one seed alone would read as agreement.
+  @Test func seedsWithoutOnsetAreCounted() throws {
+    let root = SyntheticRuns.temporaryFolder("onsetless")
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    try SyntheticRuns.write(root + "/a", config: SyntheticRuns.config(seed: 0), ratios: [0.5, 1.0, 1.0])
+    try SyntheticRuns.write(root + "/b", config: SyntheticRuns.config(seed: 1), ratios: [0.5, 0.6, 0.7])
+    try SyntheticRuns.write(root + "/c", config: SyntheticRuns.config(seed: 2), ratios: [0.5, 0.9, 0.96])
+    let two = Comparison(runs: try ["a", "b"].map { try LoadedRun(path: root + "/" + $0) })
+    #expect(two.table.contains("0,1 (median 1.00; 1 without onset)"), "\(two.table)")
+    let three = Comparison(runs: try ["a", "b", "c"].map { try LoadedRun(path: root + "/" + $0) })
+    #expect(three.table.contains("0,1,2 (medians 0.96–1.00; 1 without onset)"), "\(three.table)")
+    let agreeing = Comparison(runs: try ["a", "c"].map { try LoadedRun(path: root + "/" + $0) })
+    #expect(agreeing.table.contains("0,2 (medians 0.96–1.00)"), "\(agreeing.table)")
+  }
+
   /// A folder that is no run, a missing folder, a malformed metrics line and a
   /// malformed sweep.json are refused with the file (and line) named.
   @Test func badFoldersAreNamed() throws {

@@ -55,7 +55,7 @@ extension Comparison {
       let seeds = row.runs.count > 1 ? " (\(row.runs.count) seeds)" : ""
       let quantity = mixed ? " — \(row.first.symbol)" : ""
       let label = row.label.count > 80 ? String(row.label.prefix(79)) + "…" : row.label
-      plot.legend.append(.init(label: "\(label)\(seeds)\(quantity); threshold \(formatHuman(row.first.threshold)); \(row.verdictText)", color: k))
+      plot.legend.append(.init(label: "\(label)\(seeds)\(quantity); threshold \(formatHuman(row.first.threshold, digits: 6)); \(row.verdictText)", color: k))
     }
     plot.panels = [loss, sharp] + (raw ? [rawPanel] : [])
     plot.legendNote = "solid: measured; dashed: the run's threshold, in its colour" + (raw ? " (raw panel: only where λ₁(H) governs)" : "")

@@ -269,12 +269,14 @@ extension Comparison {
     var body: [[String]] = []
     for r in rows {
       let t = r.first
-      let threshold = (t.formula.map { "\($0) = " } ?? "") + formatHuman(t.threshold)
+      let threshold = (t.formula.map { "\($0) = " } ?? "") + formatHuman(t.threshold, digits: 6)
       let plateau = r.plateau.map { "\(ratio($0.median)) (\(ratio($0.p10))–\(ratio($0.p90)))" } ?? "–"
       let raw = r.rawSharpnessChangePer100.map { String(format: "%+.2f", $0) } ?? "–"
       var seeds = r.seeds.map(String.init).joined(separator: ",")
       if r.runs.count > 1, let m = r.plateauMedianRange {
-        seeds += " (medians \(ratio(m.lowerBound))–\(ratio(m.upperBound)))"
+        let without = r.runs.filter { $0.analysis.plateau == nil }.count
+        let medians = r.runs.count - without == 1 ? "median \(ratio(m.lowerBound))" : "medians \(ratio(m.lowerBound))–\(ratio(m.upperBound))"
+        seeds += " (\(medians)" + (without > 0 ? "; \(without) without onset)" : ")")
       }
       body.append([
         r.label, t.symbol, threshold, r.statusText, r.onsetStep.map(String.init) ?? "–", plateau, raw, r.verdictText, seeds,

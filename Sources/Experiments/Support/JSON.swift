@@ -74,6 +74,13 @@ public func formatHuman(_ x: Double) -> String {
   return String(format: "%.12g", x)
 }
 
+/// `formatHuman` to `digits` significant digits, for tables and legends where the
+/// threshold is read rather than reused (12666.7, not 12666.6666667).
+public func formatHuman(_ x: Double, digits: Int) -> String {
+  guard x.isFinite, x != x.rounded() || abs(x) >= 1e12 else { return formatHuman(x) }
+  return String(format: "%.\(digits)g", x)
+}
+
 /// A JSON decoding error in words: the key path and what was wrong.
 func describeDecoding(_ error: any Error) -> String {
   /// `runs[0].folder`: array positions in brackets, keys joined by dots.
