@@ -26,12 +26,15 @@ struct AEoS: ParsableCommand {
 
   /// The error `exit(withError:)` should see for an error thrown by `run()`.
   static func runError(_ error: any Error) -> any Error {
+    // A ValidationError thrown at run time is the user's input (its type is
+    // ArgumentParser's too, so it is matched first: exit(withError:) would print the
+    // root command's usage under it).
+    if let e = error as? ValidationError { return usageFailure(e.message) }
     // ArgumentParser's own errors (help requested from `aeos help …`, parse errors of
     // nested commands) keep their handling.
     if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") { return error }
     switch error {
     case is ExitCode, is CleanExit: return error
-    case let e as ValidationError: return usageFailure(e.message)
     case let e where isUserInputError(e): return usageFailure("\(e)")
     default:
       printError("Error: \(error)")

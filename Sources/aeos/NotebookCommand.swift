@@ -25,6 +25,7 @@ struct NotebookCommand: ParsableCommand {
 
     func run() throws {
       let n = try notebookCall { try Notebook.run(file: file, executable: currentExecutable(), timeout: limits.timeout) }
+      noteWithoutCells(file, n)
       print("ran \(n) cells of \(file)")
     }
   }
@@ -37,11 +38,18 @@ struct NotebookCommand: ParsableCommand {
 
     func run() throws {
       let (n, bad) = try notebookCall { try Notebook.check(file: file, executable: currentExecutable(), timeout: limits.timeout) }
+      noteWithoutCells(file, n)
       for m in bad { printError(m.description + "\n") }
       print("\(file): \(n - bad.count) passed, \(bad.count) failed")
       if !bad.isEmpty { throw ExitCode(1) }
     }
   }
+}
+
+/// A notebook without cells passes vacuously; say so, since it is more often the wrong
+/// file or a fence of another language than an empty notebook.
+func noteWithoutCells(_ file: String, _ cells: Int) {
+  if cells == 0 { printError("note: \(file) has no cells (a ```console block with \"$ COMMAND\" lines); nothing was run") }
 }
 
 /// The time limit of a cell.

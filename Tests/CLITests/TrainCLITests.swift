@@ -134,6 +134,11 @@ extension Python {
     let badRule = try CLI.run(["train", "--out", dir + "z", "--rule", "x' = x - eta*g*x", "--lr", "0.1"] + Self.small)
     #expect(badRule.status == 64 && badRule.stderr.contains("not linear"))
     #expect(!FileManager.default.fileExists(atPath: dir + "z"))
+    // refused while the run is being set up (run time): the message alone, never the
+    // root command's usage ("aeos <subcommand>") under it
+    let eta = try CLI.run(["train", "--out", dir + "w", "--rule", "x' = x - eta*g", "--lr", "0.1", "--param", "eta=3"] + Self.small)
+    #expect(eta.status == 64 && eta.stderr.contains("--param eta: the learning rate is set by --lr"), "\(eta.stderr)")
+    #expect(!eta.stderr.contains("<subcommand>"), "\(eta.stderr)")
   }
 
   /// metrics.jsonl and summary.json parse with Python's json module, with the keys of

@@ -370,6 +370,9 @@ public enum Notebook {
     do { data = try InputFile.read(file, what: "notebook", limit: 1 << 28, allowEmpty: true) } catch {
       throw NotebookError(error.description)
     }
+    if let nul = data.firstIndex(of: 0) {
+      throw NotebookError("notebook \(file) has a NUL byte at offset \(nul - data.startIndex): it is not text (expected a Markdown file)")
+    }
     guard let text = String(data: data, encoding: .utf8) else {
       throw NotebookError("notebook \(file) is not UTF-8 text (expected a Markdown file)")
     }

@@ -101,6 +101,7 @@ open('runs-itself.md', 'w').write('# t\n\n```console\n$ aeos notebook check runs
 open('background.md', 'w').write('# t\n\n```console\n$ (sleep 300 &); echo started\nstarted\n```\n')
 open('slow-cell.md', 'w').write('# t\n\n```console\n$ sleep 60\n```\n')
 open('binary.md', 'wb').write(bytes([0xff, 0xfe, 0x00, 0x81]) * 20)
+open('latin1.md', 'wb').write('# café\n\n```console\n$ echo hi\nhi\n```\n'.encode('latin-1'))
 
 # sweep folders (sweep.json only; no run has started)
 def sweep(name, text):
