@@ -225,8 +225,7 @@ private struct Parser {
     let (an, ad) = (Size(a.numerator), Size(a.denominator))
     let (bn, bd) = dividing ? (Size(b.denominator), Size(b.numerator)) : (Size(b.numerator), Size(b.denominator))
     func mul(_ x: Size, _ y: Size) -> (Int, Int, Int) {
-      (x.degree + y.degree, x.terms.multipliedReportingOverflow(by: y.terms).overflow ? Int.max : x.terms * y.terms,
-       x.bits + y.bits + 64)
+      (x.degree + y.degree, Parser.saturatingProduct(x.terms, y.terms), x.bits + y.bits + 64)
     }
     var candidates = [mul(an, bn), mul(ad, bd)]
     if sum { candidates += [mul(an, bd), mul(bn, ad)] }
@@ -236,14 +235,10 @@ private struct Parser {
     // The products themselves, and for fractions the gcd that reduces the result (a
     // pseudo-remainder sequence: about one product per degree of the denominators).
     let gcdFactor = a.isPolynomial && b.isPolynomial ? 1 : 1 + a.denominator.totalDegree + b.denominator.totalDegree
-    do {
+    try spend(at: position, what: what) {
       try budget.spendProduct(a.workWeight, b.workWeight)
       try budget.spendProduct(a.workWeight + b.workWeight, gcdFactor)
       if gcdFactor > 1 { try budget.spendProduct(a.denominator.workWeight * b.denominator.workWeight, gcdFactor) }
-    } catch {
-      throw AlgebraError.parse(
-        message: "the \(what) at position \(position) makes the expression too costly to expand exactly (more than \(ExpressionParser.workBudget) coefficient products in all); simplify the formula",
-        position: position)
     }
   }
 
@@ -252,36 +247,40 @@ private struct Parser {
   func checkPower(_ a: RationalFunction, _ k: Int, at position: Int) throws {
     for p in [a.numerator, a.denominator] {
       let s = Size(p)
-      let degree = s.degree.multipliedReportingOverflow(by: k)
-      let bits = s.bits.multipliedReportingOverflow(by: k)
       try checkCost(
-        degree: degree.overflow ? Int.max : degree.partialValue, terms: Parser.multisetCount(k, s.terms),
-        bits: bits.overflow ? Int.max : bits.partialValue, at: position, what: "power")
+        degree: Parser.saturatingProduct(s.degree, k), terms: Parser.multisetCount(k, s.terms),
+        bits: Parser.saturatingProduct(s.bits, k), at: position, what: "power")
       // The products of repeated squaring (Polynomial.power), each bounded like a
       // product the user wrote, and their sum spent from the whole parse's budget:
       // (a+b+c+d)^47 passes the size limits (19 600 terms) but costs ~6·10⁶ products.
       guard s.terms > 1 else { continue }
       var products = 0
-      var (done, square, e) = (0, 1, k)
+      var (done, square, e) = (0, 1, k)  // result = p^done, base = p^square
       while e > 0 {
+        let t = Parser.multisetCount(square, s.terms)
         if e & 1 == 1 {
-          if done > 0 { products = Parser.saturatingAdd(products, Parser.saturatingProduct(Parser.multisetCount(done, s.terms), Parser.multisetCount(square, s.terms))) }
+          if done > 0 { products = Parser.saturatingAdd(products, Parser.saturatingProduct(Parser.multisetCount(done, s.terms), t)) }
           done += square
         }
         e >>= 1
         if e > 0 {
-          let t = Parser.multisetCount(square, s.terms)
           try checkCost(degree: 0, terms: 0, products: Parser.saturatingProduct(t, t), bits: 0, at: position, what: "power")
           products = Parser.saturatingAdd(products, Parser.saturatingProduct(t, t))
           square *= 2
         }
       }
       try checkCost(degree: 0, terms: 0, products: products, bits: 0, at: position, what: "power")
-      do { try budget.spend(products) } catch {
-        throw AlgebraError.parse(
-          message: "the power at position \(position) makes the expression too costly to expand exactly (more than \(ExpressionParser.workBudget) coefficient products in all); simplify the formula",
-          position: position)
-      }
+      try spend(at: position, what: "power") { try budget.spend(products) }
+    }
+  }
+
+  /// Spends from the whole parse's work budget; once it is exhausted, the operation at
+  /// `position` is refused.
+  func spend(at position: Int, what: String, _ body: () throws -> Void) throws {
+    do { try body() } catch {
+      throw AlgebraError.parse(
+        message: "the \(what) at position \(position) makes the expression too costly to expand exactly (more than \(ExpressionParser.workBudget) coefficient products in all); simplify the formula",
+        position: position)
     }
   }
 

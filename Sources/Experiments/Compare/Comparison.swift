@@ -269,7 +269,7 @@ extension Comparison {
     var body: [[String]] = []
     for r in rows {
       let t = r.first
-      let threshold = (t.formula.map { "\($0) = " } ?? "") + formatHuman(t.threshold, digits: 6)
+      let threshold = (t.formula.map { "\($0) = " } ?? "") + formatHuman(t.threshold)
       let plateau = r.plateau.map { "\(ratio($0.median)) (\(ratio($0.p10))–\(ratio($0.p90)))" } ?? "–"
       let raw = r.rawSharpnessChangePer100.map { String(format: "%+.2f", $0) } ?? "–"
       var seeds = r.seeds.map(String.init).joined(separator: ",")

@@ -74,10 +74,12 @@ public func formatHuman(_ x: Double) -> String {
   return String(format: "%.12g", x)
 }
 
-/// `formatHuman` to `digits` significant digits, for tables and legends where the
-/// threshold is read rather than reused (12666.7, not 12666.6666667).
+/// `formatHuman` to `digits` significant digits, for plot legends, where the threshold
+/// is read rather than reused (12666.7, not 12666.6666667); printed output keeps
+/// DESIGN.md's 12 digits.
 public func formatHuman(_ x: Double, digits: Int) -> String {
-  guard x.isFinite, x != x.rounded() || abs(x) >= 1e12 else { return formatHuman(x) }
+  // Non-finite values and integers below 10¹² print as formatHuman prints them.
+  if !x.isFinite || (x == x.rounded() && abs(x) < 1e12) { return formatHuman(x) }
   return String(format: "%.\(digits)g", x)
 }
 
